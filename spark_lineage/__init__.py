@@ -1,0 +1,1 @@
+"""spark-lineage: column-level lineage and Delta versions from Spark queries, into Neo4j."""

@@ -1,0 +1,435 @@
+"""The plain data every layer exchanges: datasets, columns, versions, edges, captured plans, events.
+
+Frozen, slotted dataclasses with no import of pyspark, py4j or neo4j, so that the lineage engine,
+the sinks and the CLI can be used and tested without a JVM. Every class converts to and from plain
+JSON-compatible dicts (``to_dict`` / ``from_dict``) so that events survive the spool and fixtures.
+
+Vocabulary follows OpenLineage (https://openlineage.io/docs/spec/facets/dataset-facets/column_lineage_facet):
+DIRECT (IDENTITY, TRANSFORMATION, AGGREGATION) and INDIRECT (JOIN, FILTER, GROUP_BY, SORT, WINDOW,
+CONDITIONAL), plus a ``masking`` flag when the value passes through a hash or mask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+JsonDict = dict[str, Any]
+
+
+class TransformationType(str, Enum):
+    """Whether the output value is computed from the input (DIRECT) or only steered by it."""
+
+    DIRECT = "DIRECT"
+    INDIRECT = "INDIRECT"
+
+
+class TransformationSubtype(str, Enum):
+    """How an input column takes part in an output column (OpenLineage subtypes)."""
+
+    IDENTITY = "IDENTITY"
+    TRANSFORMATION = "TRANSFORMATION"
+    AGGREGATION = "AGGREGATION"
+    JOIN = "JOIN"
+    FILTER = "FILTER"
+    GROUP_BY = "GROUP_BY"
+    SORT = "SORT"
+    WINDOW = "WINDOW"
+    CONDITIONAL = "CONDITIONAL"
+
+    @property
+    def type(self) -> TransformationType:
+        """DIRECT for the value-carrying subtypes, INDIRECT for the others."""
+        if self in _DIRECT_SUBTYPES:
+            return TransformationType.DIRECT
+        return TransformationType.INDIRECT
+
+
+_DIRECT_SUBTYPES = frozenset(
+    {
+        TransformationSubtype.IDENTITY,
+        TransformationSubtype.TRANSFORMATION,
+        TransformationSubtype.AGGREGATION,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRef:
+    """A dataset named per the OpenLineage naming spec.
+
+    ``namespace`` is ``file`` for local paths, ``hdfs://host:port``, ``s3://bucket``...; ``name`` is
+    the absolute path (or key) inside it. ``table`` keeps the catalog name (``db.table``) when the
+    dataset is a catalog table; in-memory data uses namespace ``memory``.
+    """
+
+    namespace: str
+    name: str
+    format: str | None = None
+    table: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity used as the graph key: ``namespace`` + ``name`` (format-independent)."""
+        return f"{self.namespace}::{self.name}"
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "namespace": self.namespace,
+            "name": self.name,
+            "format": self.format,
+            "table": self.table,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DatasetRef:
+        return cls(
+            namespace=str(data["namespace"]),
+            name=str(data["name"]),
+            format=data.get("format"),
+            table=data.get("table"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRef:
+    """A column of a dataset; nested struct fields use a dotted path (``address.city``)."""
+
+    dataset: DatasetRef
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset.key}::{self.name}"
+
+    def to_dict(self) -> JsonDict:
+        return {"dataset": self.dataset.to_dict(), "name": self.name}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnRef:
+        return cls(dataset=DatasetRef.from_dict(data["dataset"]), name=str(data["name"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Transformation:
+    """How a source takes part in a target: subtype (type derives from it) and masking."""
+
+    subtype: TransformationSubtype
+    masking: bool = False
+    description: str = ""
+
+    @property
+    def type(self) -> TransformationType:
+        return self.subtype.type
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "type": self.type.value,
+            "subtype": self.subtype.value,
+            "masking": self.masking,
+            "description": self.description,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Transformation:
+        return cls(
+            subtype=TransformationSubtype(data["subtype"]),
+            masking=bool(data.get("masking", False)),
+            description=str(data.get("description", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnEdge:
+    """One input column feeding one output column, and how."""
+
+    source: ColumnRef
+    target: ColumnRef
+    transformation: Transformation
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "source": self.source.to_dict(),
+            "target": self.target.to_dict(),
+            "transformation": self.transformation.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnEdge:
+        return cls(
+            source=ColumnRef.from_dict(data["source"]),
+            target=ColumnRef.from_dict(data["target"]),
+            transformation=Transformation.from_dict(data["transformation"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaField:
+    """One top-level column of a dataset schema."""
+
+    name: str
+    type: str
+
+    def to_dict(self) -> JsonDict:
+        return {"name": self.name, "type": self.type}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SchemaField:
+        return cls(name=str(data["name"]), type=str(data.get("type", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """A Delta (or other versioned) table version: what was read, or what a write created.
+
+    ``status`` says how sure we are: ``exact`` (proved), ``ambiguous`` (several commits matched;
+    ``candidates`` lists them), ``unknown`` (no way to tell).
+    """
+
+    version: int | None
+    timestamp_ms: int | None = None
+    operation: str | None = None
+    operation_parameters: Mapping[str, str] = field(default_factory=dict)
+    operation_metrics: Mapping[str, str] = field(default_factory=dict)
+    status: str = "exact"
+    candidates: tuple[int, ...] = ()
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "version": self.version,
+            "timestamp_ms": self.timestamp_ms,
+            "operation": self.operation,
+            "operation_parameters": dict(self.operation_parameters),
+            "operation_metrics": dict(self.operation_metrics),
+            "status": self.status,
+            "candidates": list(self.candidates),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VersionInfo:
+        return cls(
+            version=data.get("version"),
+            timestamp_ms=data.get("timestamp_ms"),
+            operation=data.get("operation"),
+            operation_parameters=dict(data.get("operation_parameters") or {}),
+            operation_metrics=dict(data.get("operation_metrics") or {}),
+            status=str(data.get("status", "exact")),
+            candidates=tuple(data.get("candidates") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InputDataset:
+    """A dataset a query read, with the version it read (None when not versioned or unknown)."""
+
+    dataset: DatasetRef
+    schema: tuple[SchemaField, ...] = ()
+    version: VersionInfo | None = None
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "dataset": self.dataset.to_dict(),
+            "schema": [f.to_dict() for f in self.schema],
+            "version": self.version.to_dict() if self.version else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InputDataset:
+        version = data.get("version")
+        return cls(
+            dataset=DatasetRef.from_dict(data["dataset"]),
+            schema=tuple(SchemaField.from_dict(f) for f in data.get("schema") or ()),
+            version=VersionInfo.from_dict(version) if version else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OutputDataset:
+    """A dataset a query wrote, its column lineage and the dataset-wide INDIRECT dependencies.
+
+    ``edges`` hold one entry per (source column, target column, subtype). ``dataset_dependencies``
+    hold INDIRECT sources that steer every output row (a filter, a join key), recorded once per
+    output as the OpenLineage ``columnLineage.dataset`` list. ``conservative`` lists the plan node
+    or expression classes the engine did not understand and answered for conservatively.
+    """
+
+    dataset: DatasetRef
+    schema: tuple[SchemaField, ...] = ()
+    edges: tuple[ColumnEdge, ...] = ()
+    dataset_dependencies: tuple[tuple[ColumnRef, Transformation], ...] = ()
+    write_mode: str | None = None
+    version: VersionInfo | None = None
+    conservative: tuple[str, ...] = ()
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "dataset": self.dataset.to_dict(),
+            "schema": [f.to_dict() for f in self.schema],
+            "edges": [e.to_dict() for e in self.edges],
+            "dataset_dependencies": [
+                {"source": c.to_dict(), "transformation": t.to_dict()}
+                for c, t in self.dataset_dependencies
+            ],
+            "write_mode": self.write_mode,
+            "version": self.version.to_dict() if self.version else None,
+            "conservative": list(self.conservative),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OutputDataset:
+        version = data.get("version")
+        return cls(
+            dataset=DatasetRef.from_dict(data["dataset"]),
+            schema=tuple(SchemaField.from_dict(f) for f in data.get("schema") or ()),
+            edges=tuple(ColumnEdge.from_dict(e) for e in data.get("edges") or ()),
+            dataset_dependencies=tuple(
+                (ColumnRef.from_dict(d["source"]), Transformation.from_dict(d["transformation"]))
+                for d in data.get("dataset_dependencies") or ()
+            ),
+            write_mode=data.get("write_mode"),
+            version=VersionInfo.from_dict(version) if version else None,
+            conservative=tuple(data.get("conservative") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLineage:
+    """What the lineage engine derives from one captured query."""
+
+    inputs: tuple[InputDataset, ...] = ()
+    outputs: tuple[OutputDataset, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+# --- captured plans: the plain structure between capture (py4j) and lineage (pure) -------------
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedPlan:
+    """Everything lineage needs from one executed query, captured from the JVM as plain data.
+
+    ``nodes`` is ``LogicalPlan.toJSON()`` parsed (Spark's pre-order flat list, each node with
+    ``class`` and ``num-children``); ``facts`` carries what the JSON leaves out, keyed by the
+    capture layer (relation identities, write targets, Delta facts...). Recorded fixtures are
+    exactly this structure serialised with ``to_dict``.
+    """
+
+    nodes: tuple[JsonDict, ...]
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> JsonDict:
+        return {"nodes": list(self.nodes), "facts": dict(self.facts)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CapturedPlan:
+        return cls(nodes=tuple(data.get("nodes") or ()), facts=dict(data.get("facts") or {}))
+
+
+# --- run context and events -------------------------------------------------------------------
+
+
+class EventType(str, Enum):
+    START = "START"
+    COMPLETE = "COMPLETE"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True, slots=True)
+class AppContext:
+    """The Spark application a query ran in."""
+
+    app_id: str
+    app_name: str
+    user: str = ""
+    master: str = ""
+    spark_version: str = ""
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "app_id": self.app_id,
+            "app_name": self.app_name,
+            "user": self.user,
+            "master": self.master,
+            "spark_version": self.spark_version,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AppContext:
+        return cls(
+            app_id=str(data.get("app_id", "")),
+            app_name=str(data.get("app_name", "")),
+            user=str(data.get("user", "")),
+            master=str(data.get("master", "")),
+            spark_version=str(data.get("spark_version", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LineageEvent:
+    """One query's lineage: the run, its job, the datasets and column edges, and its outcome.
+
+    ``job_name`` is stable between runs of the same application (so the graph can aggregate edges
+    per job); ``run_id`` is a UUID unique to this query execution. Times are epoch milliseconds.
+    The OpenLineage RunEvent is the wire format (see ``spark_lineage.events``).
+    """
+
+    run_id: str
+    event_type: EventType
+    job_namespace: str
+    job_name: str
+    event_time_ms: int
+    started_at_ms: int
+    ended_at_ms: int
+    app: AppContext
+    inputs: tuple[InputDataset, ...] = ()
+    outputs: tuple[OutputDataset, ...] = ()
+    function_name: str = ""
+    sql: str | None = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    parent_run_id: str | None = None
+
+    @property
+    def edges(self) -> Sequence[ColumnEdge]:
+        return [edge for output in self.outputs for edge in output.edges]
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "run_id": self.run_id,
+            "event_type": self.event_type.value,
+            "job_namespace": self.job_namespace,
+            "job_name": self.job_name,
+            "event_time_ms": self.event_time_ms,
+            "started_at_ms": self.started_at_ms,
+            "ended_at_ms": self.ended_at_ms,
+            "app": self.app.to_dict(),
+            "inputs": [i.to_dict() for i in self.inputs],
+            "outputs": [o.to_dict() for o in self.outputs],
+            "function_name": self.function_name,
+            "sql": self.sql,
+            "error": self.error,
+            "warnings": list(self.warnings),
+            "parent_run_id": self.parent_run_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LineageEvent:
+        return cls(
+            run_id=str(data["run_id"]),
+            event_type=EventType(data["event_type"]),
+            job_namespace=str(data["job_namespace"]),
+            job_name=str(data["job_name"]),
+            event_time_ms=int(data["event_time_ms"]),
+            started_at_ms=int(data["started_at_ms"]),
+            ended_at_ms=int(data["ended_at_ms"]),
+            app=AppContext.from_dict(data.get("app") or {}),
+            inputs=tuple(InputDataset.from_dict(i) for i in data.get("inputs") or ()),
+            outputs=tuple(OutputDataset.from_dict(o) for o in data.get("outputs") or ()),
+            function_name=str(data.get("function_name", "")),
+            sql=data.get("sql"),
+            error=data.get("error"),
+            warnings=tuple(data.get("warnings") or ()),
+            parent_run_id=data.get("parent_run_id"),
+        )

@@ -1,0 +1,73 @@
+"""Shared fixtures: one Spark session with Delta per test run, and the local Neo4j over Bolt.
+
+The Neo4j server is started once by ``scripts/test.sh`` (``make test``), which exports its Bolt URI
+as ``SPARK_LINEAGE_TEST_NEO4J_URI``; tests marked ``neo4j`` fail loudly if it does not answer.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spark_lineage.tools.delta_coordinates import delta_spark_conf
+
+TEST_SPARK_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.driver.memory": "2g",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
+}
+
+
+@pytest.fixture(scope="session")
+def spark_warehouse() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="spark-lineage-warehouse-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def spark(spark_warehouse: Path) -> Iterator[Any]:
+    """The run's one SparkSession (local[2], Delta enabled, small shuffles)."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master("local[2]").appName("spark-lineage-tests")
+    for key, value in {**delta_spark_conf(), **TEST_SPARK_CONF}.items():
+        builder = builder.config(key, value)
+    builder = builder.config("spark.sql.warehouse.dir", str(spark_warehouse / "warehouse"))
+    builder = builder.config(
+        "spark.driver.extraJavaOptions", f"-Dderby.system.home={spark_warehouse / 'derby'}"
+    )
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j_uri() -> str:
+    """Bolt URI of the local test Neo4j, started once per test run by scripts/test.sh."""
+    uri = os.environ.get("SPARK_LINEAGE_TEST_NEO4J_URI")
+    if not uri:
+        pytest.fail(
+            "SPARK_LINEAGE_TEST_NEO4J_URI is not set: run the tests with `make test`, which starts "
+            "the local Neo4j, or export the URI of a running server"
+        )
+    return uri
+
+
+@pytest.fixture(scope="session")
+def neo4j_auth() -> tuple[str, str]:
+    return (
+        os.environ.get("SPARK_LINEAGE_TEST_NEO4J_USER", "neo4j"),
+        os.environ.get("SPARK_LINEAGE_TEST_NEO4J_PASSWORD", "spark-lineage"),
+    )

@@ -1,0 +1,86 @@
+"""The foundation works: Spark 4.1 with Delta Lake in-process, and a real multi-executor cluster."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_delta_table_is_written_and_time_travelled(spark: Any, tmp_path: Path) -> None:
+    path = str(tmp_path / "numbers")
+    spark.range(5).write.format("delta").save(path)
+    spark.range(5, 8).write.format("delta").mode("append").save(path)
+
+    latest = spark.read.format("delta").load(path)
+    first = spark.read.format("delta").option("versionAsOf", 0).load(path)
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").select("version", "operation")
+
+    assert sorted(r.id for r in latest.collect()) == list(range(8))
+    assert sorted(r.id for r in first.collect()) == list(range(5))
+    assert sorted((r.version, r.operation) for r in history.collect()) == [
+        (0, "WRITE"),
+        (1, "WRITE"),
+    ]
+
+
+CLUSTER_JOB = textwrap.dedent(
+    """
+    import os
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.appName("cluster-smoke").getOrCreate()
+    sc = spark.sparkContext
+
+    def executor_jvm_pid(_):
+        # Python worker -> pyspark daemon -> executor JVM: the JVM is the daemon's parent.
+        with open(f"/proc/{os.getppid()}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+    jvm_pids = sc.parallelize(range(16), 8).map(executor_jvm_pid).distinct().collect()
+    executors = sc._jsc.sc().getExecutorMemoryStatus().size() - 1  # minus the driver
+    driver_jvm = int(sc._jvm.ProcessHandle.current().pid())
+    others = [p for p in jvm_pids if p != driver_jvm]
+    print(f"RESULT executors={executors} executor_jvms={len(others)} in_driver={len(jvm_pids) - len(others)}")
+    spark.stop()
+    """
+)
+
+
+@pytest.mark.cluster
+@pytest.mark.slow
+def test_local_cluster_runs_tasks_on_separate_executor_jvms(tmp_path: Path) -> None:
+    job = tmp_path / "cluster_job.py"
+    job.write_text(CLUSTER_JOB)
+    spark_submit = Path(sys.executable).parent / "spark-submit"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+
+    result = subprocess.run(
+        [
+            str(spark_submit),
+            "--master",
+            "local-cluster[2,1,1024]",
+            "--conf",
+            "spark.ui.enabled=false",
+            str(job),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("RESULT"))
+    fields = dict(part.split("=") for part in line.split()[1:])
+    assert fields["executors"] == "2"
+    assert fields["executor_jvms"] == "2"  # tasks ran in two JVMs...
+    assert fields["in_driver"] == "0"  # ...and none of them in the driver
