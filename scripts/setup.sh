@@ -17,7 +17,7 @@ stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
 # 1. Python environment -----------------------------------------------------------------------
 py_stamp="$VENV/.spark-lineage-stamp"
-py_inputs=$(cat pyproject.toml setup.py 2>/dev/null | sha256sum | cut -d' ' -f1)
+py_inputs=$(for f in pyproject.toml setup.py; do [ ! -f "$f" ] || cat "$f"; done | sha256sum | cut -d' ' -f1)
 if ! stamp_ok "$py_stamp" "$py_inputs"; then
     log "creating the Python environment in .venv (pyspark, delta-spark, neo4j driver, dev tools)"
     [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
