@@ -35,7 +35,7 @@ def pipeline_steps(customers: int) -> list[Step]:
     """The pipeline in run order: two days of data and one trained model."""
     size = ("--customers", str(customers))
     return [
-        Step("day 1: ingest raw customers, subscriptions, usage", "ingest.py", (*size, "--batch", "1")),
+        Step("day 1: ingest customers, subscriptions, usage", "ingest.py", (*size, "--batch", "1")),
         Step("day 1: clean and standardise", "clean.py"),
         Step("day 1: features (joins, aggregates, windows)", "features.py"),
         Step(

@@ -13,20 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 JsonDict = dict[str, Any]
 
 
-class TransformationType(str, Enum):
+class TransformationType(StrEnum):
     """Whether the output value is computed from the input (DIRECT) or only steered by it."""
 
     DIRECT = "DIRECT"
     INDIRECT = "INDIRECT"
 
 
-class TransformationSubtype(str, Enum):
+class TransformationSubtype(StrEnum):
     """How an input column takes part in an output column (OpenLineage subtypes)."""
 
     IDENTITY = "IDENTITY"
@@ -330,7 +330,7 @@ class CapturedPlan:
 # --- run context and events -------------------------------------------------------------------
 
 
-class EventType(str, Enum):
+class EventType(StrEnum):
     START = "START"
     COMPLETE = "COMPLETE"
     FAIL = "FAIL"

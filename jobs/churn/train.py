@@ -50,7 +50,9 @@ def main() -> None:
     pipeline = Pipeline(
         stages=[
             StringIndexer(inputCols=["country", "plan"], outputCols=["country_ix", "plan_ix"]),
-            OneHotEncoder(inputCols=["country_ix", "plan_ix"], outputCols=["country_oh", "plan_oh"]),
+            OneHotEncoder(
+                inputCols=["country_ix", "plan_ix"], outputCols=["country_oh", "plan_oh"]
+            ),
             VectorAssembler(inputCols=[*NUMERIC, "country_oh", "plan_oh"], outputCol="features"),
             LogisticRegression(featuresCol="features", labelCol="churned", maxIter=20),
         ]

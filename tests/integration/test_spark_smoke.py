@@ -48,7 +48,8 @@ CLUSTER_JOB = textwrap.dedent(
     executors = sc._jsc.sc().getExecutorMemoryStatus().size() - 1  # minus the driver
     driver_jvm = int(sc._jvm.ProcessHandle.current().pid())
     others = [p for p in jvm_pids if p != driver_jvm]
-    print(f"RESULT executors={executors} executor_jvms={len(others)} in_driver={len(jvm_pids) - len(others)}")
+    in_driver = len(jvm_pids) - len(others)
+    print(f"RESULT executors={executors} executor_jvms={len(others)} in_driver={in_driver}")
     spark.stop()
     """
 )
