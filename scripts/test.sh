@@ -17,6 +17,8 @@ cd "$ROOT"
 log() { printf '[test] %s\n' "$*" >&2; }
 
 scripts/setup.sh
+# The HTML lineage picture is checked in a real headless browser (Debian's chromium).
+scripts/install_chromium.sh
 
 export NEO4J_PASSWORD=${NEO4J_PASSWORD:-spark-lineage}
 STARTED_NEO4J=""

@@ -367,6 +367,47 @@ class AppContext:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """A trained model recorded with ``spark_lineage.record_model``: the event's inputs are the
+    exact dataset versions it was trained on (``TRAINED_ON`` in the graph)."""
+
+    name: str
+    version: str
+    uri: str | None = None
+    framework: str = "spark-ml"
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
+    mlflow_run_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "uri": self.uri,
+            "framework": self.framework,
+            "metrics": dict(self.metrics),
+            "params": dict(self.params),
+            "mlflow_run_id": self.mlflow_run_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
+        return cls(
+            name=str(data["name"]),
+            version=str(data["version"]),
+            uri=data.get("uri"),
+            framework=str(data.get("framework") or "spark-ml"),
+            metrics={str(k): float(v) for k, v in (data.get("metrics") or {}).items()},
+            params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
+            mlflow_run_id=data.get("mlflow_run_id"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class LineageEvent:
     """One query's lineage: the run, its job, the datasets and column edges, and its outcome.
 
@@ -390,6 +431,7 @@ class LineageEvent:
     error: str | None = None
     warnings: tuple[str, ...] = ()
     parent_run_id: str | None = None
+    model: ModelInfo | None = None
 
     @property
     def edges(self) -> Sequence[ColumnEdge]:
@@ -412,6 +454,7 @@ class LineageEvent:
             "error": self.error,
             "warnings": list(self.warnings),
             "parent_run_id": self.parent_run_id,
+            "model": self.model.to_dict() if self.model else None,
         }
 
     @classmethod
@@ -432,4 +475,5 @@ class LineageEvent:
             error=data.get("error"),
             warnings=tuple(data.get("warnings") or ()),
             parent_run_id=data.get("parent_run_id"),
+            model=ModelInfo.from_dict(data["model"]) if data.get("model") else None,
         )

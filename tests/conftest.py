@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,8 @@ def spark(spark_warehouse: Path) -> Iterator[Any]:
     """The run's one SparkSession (local[2], Delta enabled, small shuffles)."""
     from pyspark.sql import SparkSession
 
+    # Python workers (UDFs, pandas UDFs) must run this interpreter, which has pyarrow.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
     builder = SparkSession.builder.master("local[2]").appName("spark-lineage-tests")
     for key, value in {**delta_spark_conf(), **TEST_SPARK_CONF}.items():
         builder = builder.config(key, value)

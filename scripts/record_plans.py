@@ -1,0 +1,173 @@
+"""Record the golden lineage fixtures from a real Spark 4.1 + Delta session.
+
+Runs every case of ``tests/fixtures/plans/cases.py`` through ``capture_plan`` (the same function
+the agent calls) and writes one ``tests/fixtures/plans/<family>.json`` per rule family: titled
+cases, each with the query, the captured plan and the expected edges. All data lives under the
+fixed root ``/tmp/spark-lineage-fixtures`` (wiped first) so that recorded paths are stable, and
+unstable JVM details (jvmId, creation times) are blanked.
+
+    .venv/bin/python scripts/record_plans.py [--only FAMILY] [--check]
+
+``--check`` also runs ``extract_lineage`` on every recording and prints the cases whose result
+differs from the expectation (the unit tests assert the same, without a JVM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "fixtures" / "plans"))
+
+from cases import (  # noqa: E402
+    CASES,
+    Case,
+    Recorder,
+    attach,
+    data_paths,
+    drain,
+    pick,
+    run_case,
+    setup,
+)
+
+from spark_lineage.capture.plan import capture_plan  # noqa: E402
+from spark_lineage.lineage import extract_lineage  # noqa: E402
+from spark_lineage.lineage.labels import dependency_rows, edge_rows, input_labels  # noqa: E402
+from spark_lineage.tools.delta_coordinates import delta_spark_conf  # noqa: E402
+
+ROOT = "/tmp/spark-lineage-fixtures"
+FIXTURES = REPO / "tests" / "fixtures" / "plans"
+_BLANK = {"jvmId": None, "createTime": 0, "lastAccessTime": 0, "createVersion": ""}
+
+
+def session() -> Any:
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # UDF workers need pandas/pyarrow
+    builder = SparkSession.builder.master("local[1]").appName("record-plans")
+    conf = {
+        **delta_spark_conf(),
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "1",
+        "spark.default.parallelism": "1",
+        "spark.sql.adaptive.enabled": "false",
+        "spark.databricks.delta.snapshotPartitions": "1",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.warehouse.dir": f"{ROOT}/warehouse",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={ROOT}/derby",
+    }
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def normalise(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _BLANK.get(k, normalise(v)) if k in _BLANK else normalise(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [normalise(v) for v in value]
+    return value
+
+
+def record_case(
+    spark: Any, recorder: Recorder, case: Case, paths: dict[str, str]
+) -> dict[str, Any]:
+    drain(spark)
+    recorder.events.clear()
+    run_case(case, spark, paths)
+    drain(spark)
+    function_name, qe = pick(case, recorder.events)
+    started = time.perf_counter()
+    captured = capture_plan(qe, function_name)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return {
+        "title": case.title,
+        "code": case.code,
+        "capture_ms": round(elapsed_ms, 1),
+        "plan": normalise(captured.to_dict()),
+        "expected": {
+            "edges": [list(e) for e in case.edges],
+            "dataset_dependencies": [list(d) for d in case.deps],
+            "inputs": case.inputs,
+            "outputs": 1 if case.pick == "write" else 0,
+        },
+    }
+
+
+def check(record: dict[str, Any]) -> list[str]:
+    from spark_lineage.model import CapturedPlan
+
+    lineage = extract_lineage(CapturedPlan.from_dict(record["plan"]))
+    problems = []
+    expected = record["expected"]
+    got_edges, want_edges = edge_rows(lineage), {tuple(e) for e in expected["edges"]}
+    if got_edges != want_edges:
+        problems.append(
+            f"edges missing {sorted(want_edges - got_edges)} extra {sorted(got_edges - want_edges)}"
+        )
+    got_deps = dependency_rows(lineage)
+    want_deps = {tuple(d) for d in expected["dataset_dependencies"]}
+    if got_deps != want_deps:
+        problems.append(
+            f"deps missing {sorted(want_deps - got_deps)} extra {sorted(got_deps - want_deps)}"
+        )
+    if expected["inputs"] is not None and input_labels(lineage) != set(expected["inputs"]):
+        problems.append(f"inputs {sorted(input_labels(lineage))}")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="record one family only")
+    parser.add_argument("--check", action="store_true", help="compare with extract_lineage")
+    args = parser.parse_args()
+    shutil.rmtree(ROOT, ignore_errors=True)
+    paths = data_paths(ROOT)
+    spark = session()
+    try:
+        recorder = attach(spark)
+        setup(spark, paths)
+        families: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        failures = 0
+        for case in CASES:
+            if args.only and case.family != args.only:
+                continue
+            try:
+                record = record_case(spark, recorder, case, paths)
+            except Exception as exc:  # report and go on: one broken case must not stop the rest
+                failures += 1
+                print(f"[{case.family}] {case.title}: FAILED {type(exc).__name__}: {exc}"[:400])
+                continue
+            families[case.family].append(record)
+            problems = check(record) if args.check else []
+            failures += bool(problems)
+            status = "MISMATCH" if problems else "ok"
+            print(f"[{case.family}] {case.title}: {status} ({record['capture_ms']} ms)")
+            for problem in problems:
+                print(f"    {problem}")
+        for family, records in families.items():
+            target = FIXTURES / f"{family}.json"
+            target.write_text(json.dumps({"family": family, "cases": records}, indent=1) + "\n")
+            print(f"wrote {target.relative_to(REPO)} ({len(records)} cases)")
+        return 1 if failures else 0
+    finally:
+        spark.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,380 @@
+"""Read one executed query's plan out of the JVM as plain data (:class:`CapturedPlan`).
+
+Called on the agent's worker thread (never on Spark's listener thread) with the py4j
+``QueryExecution`` Spark handed to ``QueryExecutionListener.onSuccess/onFailure``.
+
+Which plan: the **analyzed** plan (``QueryExecution.analyzed``). It is the query as the user wrote
+it, fully resolved: views (``View``), CTEs (``WithCTE``/``CTERelationRef``), subqueries, aliases and
+every column the query names are still there, and cached data is still the plan that produced it
+(the optimizer, not the analyzer, swaps in ``InMemoryRelation``). The optimized plan loses exactly
+what lineage needs (pruned columns, inlined views, subqueries rewritten into joins, constant-folded
+expressions) and adds nothing lineage uses. For commands, Spark hands the listener the command's
+own ``QueryExecution``, whose analyzed plan is the resolved command (``InsertIntoHadoopFsRelation
+Command``, ``AppendData``, ``SaveIntoDataSourceCommand``...) with its query.
+
+Cost: ``LogicalPlan.toJSON()`` is one round trip (a few ms on small plans once the JVM is warm)
+plus about a dozen cheap calls per file/table relation and per write target, for what the JSON
+prints as ``null`` (file paths, data source formats, save modes, V2 tables, table locations).
+
+``facts`` schema (``FACTS_SCHEMA_VERSION`` = 1), all JSON-serialisable::
+
+    {
+      "schema": 1,
+      "plan": "analyzed",
+      "function_name": "command" | "collectToPython" | ...,
+      "relations": [            # one per leaf relation whose identity the JSON leaves out
+        {
+          "expr_id": 12,        # exprId of the relation's first output column (the join key to
+                                # the JSON node: exprIds are unique per relation instance)
+          "node": "LogicalRelation" | "DataSourceV2Relation" | "HiveTableRelation" | ...,
+          "relation": "HadoopFsRelation" | "DeltaTableV2" | ...,   # JVM class, simple name
+          "paths": ["file:/data/x", ...],       # root paths/locations, as URIs (may be [])
+          "format": "parquet" | "delta" | ...,  # or null
+          "table": "spark_catalog.default.t"    # catalog identifier, or null
+        }
+      ],
+      "write": null | {                         # the write target of a command
+        "node": "InsertIntoHadoopFsRelationCommand" | "AppendData" | ...,
+        "paths": [...], "format": ..., "table": ...,          # as for relations
+        "mode": "Append" | "Overwrite" | "ErrorIfExists" | "Ignore" | "OverwritePartitions"
+                | "Create" | "Replace" | "Merge" | "Update" | "Delete" | null,
+        "column_names": ["a", "b"] | null       # target columns Spark matches by position
+      },
+      "errors": ["...", ...],                   # what could not be read (partial facts)
+      # only when the query read a Delta table or wrote anything (capture/delta.py):
+      "delta_reads": [{"path", "table", "version": VersionInfo, "time_travel"}, ...],
+      "delta_write": null | {"path", "table", "command", "version": VersionInfo,
+                             "read_version", "fingerprint", "scanned_commits"},
+      "delta_errors": ["...", ...]
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from spark_lineage.capture.delta import delta_facts
+from spark_lineage.model import CapturedPlan, JsonDict
+
+log = logging.getLogger(__name__)
+
+FACTS_SCHEMA_VERSION = 1
+_SEP = "\u0001"  # joins JVM string sequences in one call; never appears in paths or names
+
+# Leaf classes whose identity the JSON leaves out (relation: null, table: null, location: null).
+_JVM_RELATIONS = frozenset(
+    {"LogicalRelation", "DataSourceV2Relation", "DataSourceV2ScanRelation", "HiveTableRelation"}
+)
+# Commands that hold plans in plain fields (not children): the JSON nests them, so must the walk.
+_NESTED_PLAN_FIELDS: dict[str, tuple[str, ...]] = {
+    "SaveIntoDataSourceCommand": ("query",),
+    "CreateDataSourceTableAsSelectCommand": ("query",),
+    "SaveAsV1TableCommand": ("query",),
+    "CreateTableAsSelect": ("query",),
+    "ReplaceTableAsSelect": ("query",),
+    "MergeIntoCommand": ("source", "target"),
+    "UpdateCommand": ("target",),
+    "DeleteCommand": ("target",),
+}
+
+
+def capture_plan(
+    query_execution: Any, function_name: str, ended_at_ms: int | None = None
+) -> CapturedPlan:
+    """Capture the analyzed plan of ``query_execution`` and the facts its JSON leaves out.
+
+    Raises only when the plan itself cannot be read (no JSON); every missing fact is recorded in
+    ``facts["errors"]`` instead, so that lineage still gets a partial answer. When the query read
+    a Delta table or wrote anything, the Delta versions read and written are added
+    (:func:`spark_lineage.capture.delta.delta_facts`; ``ended_at_ms`` is the query's end, which
+    bounds the commits a write may have created).
+    """
+    plan = query_execution.analyzed()
+    nodes = tuple(json.loads(plan.toJSON()))
+    errors: list[str] = []
+    facts: JsonDict = {
+        "schema": FACTS_SCHEMA_VERSION,
+        "plan": "analyzed",
+        "function_name": function_name,
+        "relations": _relation_facts(plan, errors),
+        "write": _guard(errors, "write", lambda: _write_facts(query_execution, plan)),
+        "errors": errors,
+    }
+    if facts["write"] is not None or any(r.get("format") == "delta" for r in facts["relations"]):
+        facts.update(delta_facts(query_execution, ended_at_ms))
+    return CapturedPlan(nodes=nodes, facts=facts)
+
+
+def _guard(errors: list[str], what: str, read: Callable[[], Any]) -> Any:
+    """Run one JVM read; on failure note it in ``errors`` and return None (partial facts)."""
+    try:
+        return read()
+    except Exception as exc:  # py4j errors, missing methods on other Spark/Delta versions
+        errors.append(f"{what}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        return None
+
+
+# --- walking the JVM plan ------------------------------------------------------------------
+
+
+def _seq(scala_seq: Any) -> list[Any]:
+    """A Scala ``Seq`` as a Python list (one call per element, so only for short sequences)."""
+    return [scala_seq.apply(i) for i in range(scala_seq.size())]
+
+
+def _option(scala_option: Any) -> Any:
+    return scala_option.get() if scala_option.isDefined() else None
+
+
+def _leaves(plan: Any) -> list[tuple[Any, str]]:
+    """Every leaf (with its node name) of ``plan``, its subqueries and command-held plans."""
+    found: list[tuple[Any, str]] = []
+    pending = [plan]
+    while pending and len(found) < 10_000:
+        current = pending.pop()
+        pending.extend(_seq(current.subqueriesAll()))
+        for leaf in _seq(current.collectLeaves()):
+            node = str(leaf.nodeName())
+            found.append((leaf, node))
+            pending.extend(getattr(leaf, field)() for field in _NESTED_PLAN_FIELDS.get(node, ()))
+    return found
+
+
+def _relation_facts(plan: Any, errors: list[str]) -> list[JsonDict]:
+    relations: list[JsonDict] = []
+    for leaf, node in _guard(errors, "leaves", lambda: _leaves(plan)) or []:
+        if node in _JVM_RELATIONS:
+            fact = _guard(errors, node, partial(_leaf_fact, leaf, node))
+            if fact is not None:
+                relations.append(fact)
+    return relations
+
+
+def _leaf_fact(leaf: Any, node: str) -> JsonDict | None:
+    output = leaf.output()
+    if output.isEmpty():
+        return None
+    fact: JsonDict = {"expr_id": int(output.head().exprId().id()), "node": node}
+    fact.update(_identity(leaf, node))
+    return fact
+
+
+def _identity(leaf: Any, node: str) -> JsonDict:
+    """Paths, format and catalog name of one relation node (V1, V2 or Hive)."""
+    if node == "LogicalRelation":
+        return _v1_identity(leaf)
+    if node == "HiveTableRelation":
+        meta = leaf.tableMeta()
+        return {
+            "relation": "HiveTableRelation",
+            "paths": [str(meta.location().toString())],
+            "format": _option_str(meta.provider()) or "hive",
+            "table": str(meta.identifier().unquotedString()),
+        }
+    return _v2_identity(leaf.table() if node == "DataSourceV2Relation" else leaf.relation().table())
+
+
+def _v1_identity(leaf: Any) -> JsonDict:
+    relation = leaf.relation()
+    kind = _class_name(relation)
+    fact: JsonDict = {"relation": kind, "paths": [], "format": None, "table": None}
+    catalog_table = _option(leaf.catalogTable())
+    if catalog_table is not None:
+        fact["table"] = str(catalog_table.identifier().unquotedString())
+        fact["format"] = _option_str(catalog_table.provider())
+    if _is_instance(relation, "org.apache.spark.sql.execution.datasources.HadoopFsRelation"):
+        location = relation.location()
+        fact["paths"] = _split(location.rootPaths().mkString(_SEP))
+        if "Tahoe" in str(location.getClass().getSimpleName()):
+            fact["format"] = "delta"
+        elif fact["format"] is None:
+            fact["format"] = _format_name(relation.fileFormat())
+    return fact
+
+
+def _v2_identity(table: Any) -> JsonDict:
+    kind = str(table.getClass().getSimpleName())
+    fact: JsonDict = {"relation": kind, "paths": [], "format": None, "table": None}
+    if kind == "DeltaTableV2":
+        fact["format"] = "delta"
+        fact["paths"] = [str(table.path().toString())]
+        catalog_table = _option(table.catalogTable())
+        if catalog_table is not None:
+            fact["table"] = str(catalog_table.identifier().unquotedString())
+    else:
+        fact["table"] = str(table.name())
+        try:
+            fact["paths"] = [str(table.properties().get("location"))]
+            fact["format"] = str(table.properties().get("provider"))
+        except Exception:
+            pass
+        fact["paths"] = [p for p in fact["paths"] if p and p != "None"]
+        if fact["format"] == "None":
+            fact["format"] = None
+    return fact
+
+
+def _class_name(obj: Any) -> str:
+    """Simple class name; anonymous subclasses (Delta's relations) report their superclass."""
+    cls = obj.getClass()
+    name = str(cls.getSimpleName())
+    return name or str(cls.getSuperclass().getSimpleName())
+
+
+def _is_instance(obj: Any, class_name: str) -> bool:
+    cls = obj.getClass()
+    while cls is not None:
+        if str(cls.getName()) == class_name:
+            return True
+        cls = cls.getSuperclass()
+    return False
+
+
+def _format_name(file_format: Any) -> str | None:
+    try:
+        return str(file_format.shortName())
+    except Exception:
+        text = str(file_format.toString())
+        return text.lower() if text else None
+
+
+def _option_str(scala_option: Any) -> str | None:
+    value = _option(scala_option)
+    return None if value is None else str(value)
+
+
+def _split(joined: Any) -> list[str]:
+    text = str(joined)
+    return [part for part in text.split(_SEP) if part]
+
+
+# --- the write target of a command ---------------------------------------------------------
+
+_V2_WRITE_MODES = {
+    "AppendData": "Append",
+    "OverwriteByExpression": "Overwrite",
+    "OverwritePartitionsDynamic": "OverwritePartitions",
+    "ReplaceData": "Overwrite",
+    "WriteDelta": "Overwrite",
+}
+
+
+def _write_facts(query_execution: Any, plan: Any) -> JsonDict | None:
+    """The target of the root command, or None when the query writes nothing we know of."""
+    node = str(plan.nodeName())
+    handler = _WRITE_HANDLERS.get(node)
+    if handler is None:
+        return None
+    fact: JsonDict = {
+        "node": node,
+        "paths": [],
+        "format": None,
+        "table": None,
+        "mode": None,
+        "column_names": None,
+    }
+    fact.update(handler(query_execution, plan))
+    return fact
+
+
+def _insert_into_fs(_: Any, cmd: Any) -> JsonDict:
+    fact: JsonDict = {
+        "paths": [str(cmd.outputPath().toString())],
+        "format": _format_name(cmd.fileFormat()),
+        "mode": str(cmd.mode().toString()),
+        "column_names": _split(cmd.outputColumnNames().mkString(_SEP)),
+    }
+    catalog_table = _option(cmd.catalogTable())
+    if catalog_table is not None:
+        fact["table"] = str(catalog_table.identifier().unquotedString())
+        fact["format"] = _option_str(catalog_table.provider()) or fact["format"]
+    return fact
+
+
+def _catalog_target(query_execution: Any, identifier: Any) -> JsonDict:
+    """Qualified name, location and provider of a session-catalog table (after the write)."""
+    catalog = query_execution.sparkSession().sessionState().catalog()
+    meta = catalog.getTableMetadata(identifier)
+    return {
+        "table": str(meta.identifier().unquotedString()),
+        "paths": [str(meta.location().toString())],
+        "format": _option_str(meta.provider()),
+    }
+
+
+def _create_table_as_select_v1(query_execution: Any, cmd: Any) -> JsonDict:
+    # CreateDataSourceTableAsSelectCommand.table / SaveAsV1TableCommand.tableDesc
+    table = cmd.table() if str(cmd.nodeName()).startswith("Create") else cmd.tableDesc()
+    fact: JsonDict = {
+        "table": str(table.identifier().unquotedString()),
+        "format": _option_str(table.provider()),
+        "mode": str(cmd.mode().toString()),
+    }
+    fact.update(_catalog_target(query_execution, table.identifier()))
+    return fact
+
+
+def _save_into_data_source(_: Any, cmd: Any) -> JsonDict:
+    options = cmd.options()
+    source = cmd.dataSource()
+    try:
+        fmt: str | None = str(source.shortName())
+    except Exception:
+        fmt = str(source.getClass().getSimpleName())
+    return {
+        "paths": [p for p in [_option_str(options.get("path"))] if p],
+        "format": fmt,
+        "mode": str(cmd.mode().toString()),
+    }
+
+
+def _v2_write(_: Any, cmd: Any) -> JsonDict:
+    fact = _v2_identity(cmd.table().table())
+    fact.pop("relation", None)
+    fact["mode"] = _V2_WRITE_MODES.get(str(cmd.nodeName()))
+    return fact
+
+
+def _create_table_as_select_v2(query_execution: Any, cmd: Any) -> JsonDict:
+    identifier = cmd.name().identifier()
+    name = ".".join([*(str(p) for p in identifier.namespace()), str(identifier.name())])
+    fact: JsonDict = {
+        "table": f"{cmd.name().catalog().name()}.{name}",
+        "mode": "Replace" if str(cmd.nodeName()).startswith("Replace") else "Create",
+    }
+    parser = query_execution.sparkSession().sessionState().sqlParser()
+    try:
+        fact.update(_catalog_target(query_execution, parser.parseTableIdentifier(name)))
+    except Exception:
+        fact["format"] = _option_str(cmd.tableSpec().provider())
+    return fact
+
+
+def _delta_dml(_: Any, cmd: Any) -> JsonDict:
+    """Delta MERGE / UPDATE / DELETE: the target is the (only) relation of ``cmd.target``."""
+    target = _seq(cmd.target().collectLeaves())
+    fact = _identity(target[0], str(target[0].nodeName())) if target else {}
+    fact.pop("relation", None)
+    fact.pop("delta", None)
+    fact["mode"] = str(cmd.nodeName()).removesuffix("IntoCommand").removesuffix("Command")
+    return fact
+
+
+_WRITE_HANDLERS: dict[str, Callable[[Any, Any], JsonDict]] = {
+    "InsertIntoHadoopFsRelationCommand": _insert_into_fs,
+    "CreateDataSourceTableAsSelectCommand": _create_table_as_select_v1,
+    "SaveAsV1TableCommand": _create_table_as_select_v1,
+    "SaveIntoDataSourceCommand": _save_into_data_source,
+    "AppendData": _v2_write,
+    "OverwriteByExpression": _v2_write,
+    "OverwritePartitionsDynamic": _v2_write,
+    "CreateTableAsSelect": _create_table_as_select_v2,
+    "ReplaceTableAsSelect": _create_table_as_select_v2,
+    "MergeIntoCommand": _delta_dml,
+    "UpdateCommand": _delta_dml,
+    "DeleteCommand": _delta_dml,
+}

@@ -1,0 +1,305 @@
+"""The ``spark-lineage`` command line: argument parsing only.
+
+Every command calls one function elsewhere (graph, sinks, loaders) and prints its result. Neo4j
+settings come from flags, then ``SPARK_LINEAGE_NEO4J_URI/USER/PASSWORD/DATABASE``, then the config
+file (``--config``, ``SPARK_LINEAGE_CONFIG`` or ``~/.config/spark-lineage/config.toml``, section
+``[neo4j]``). There is deliberately no ``--password`` flag (it would show in ``ps`` and shell
+history): use the environment, the config file or ``--password-file``.
+
+Exit status: 0 success, 1 the command failed (message on stderr), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from spark_lineage.compliance.commands import add_commands as add_compliance_commands
+from spark_lineage.graph.connection import describe_failure
+from spark_lineage.graph.prune import prune_before
+from spark_lineage.graph.schema import init_schema
+from spark_lineage.graph.settings import (
+    Neo4jSettings,
+    SettingsError,
+    default_spool_dir,
+    resolve_settings,
+)
+from spark_lineage.openlineage_load import load_openlineage_file
+from spark_lineage.sinks.neo4j import doctor, replay_spool
+
+Handler = Callable[[argparse.Namespace, Neo4jSettings], int]
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("Neo4j connection")
+    group.add_argument(
+        "--uri",
+        help="Bolt URI (bolt://, neo4j://, bolt+s://, neo4j+s://, "
+        "bolt+ssc://...); default bolt://127.0.0.1:7687",
+    )
+    group.add_argument("--user", help="Neo4j user (default neo4j)")
+    group.add_argument(
+        "--password-file",
+        type=Path,
+        help="read the password from this file (else SPARK_LINEAGE_NEO4J_PASSWORD "
+        "or the config file)",
+    )
+    group.add_argument("--database", help="Neo4j database (default: the server's default)")
+    group.add_argument("--config", type=Path, help="TOML config file with a [neo4j] section")
+    group.add_argument(
+        "--spool-dir",
+        type=Path,
+        help="spool directory (default SPARK_LINEAGE_SPOOL_DIR or ~/.spark-lineage/spool)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; later commands (impact, upstream, ...) add their sub-parsers here."""
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="spark-lineage", description="Column-level lineage of Spark jobs, in Neo4j."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    schema = commands.add_parser("schema", help="manage the graph schema")
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True)
+    init = schema_commands.add_parser(
+        "init", parents=[common], help="create constraints and indexes (idempotent)"
+    )
+    init.set_defaults(handler=_schema_init)
+
+    replay = commands.add_parser(
+        "replay", parents=[common], help="deliver spooled events to Neo4j, in order"
+    )
+    replay.add_argument(
+        "--rejected",
+        action="store_true",
+        help="also retry events Neo4j rejected before (kept in spool/rejected)",
+    )
+    replay.set_defaults(handler=_replay)
+
+    load = commands.add_parser(
+        "load", parents=[common], help="load an OpenLineage JSON-lines file into the graph"
+    )
+    load.add_argument("file", type=Path, help="OpenLineage RunEvents, one JSON object per line")
+    load.set_defaults(handler=_load)
+
+    check = commands.add_parser(
+        "doctor", parents=[common], help="check configuration, connection, schema and spool"
+    )
+    check.set_defaults(handler=_doctor)
+
+    prune = commands.add_parser(
+        "prune", parents=[common], help="delete runs and dataset versions older than a date"
+    )
+    prune.add_argument("--before", required=True, help="YYYY-MM-DD (UTC) or ISO date-time")
+    prune.add_argument("--dry-run", action="store_true", help="only count what would go")
+    prune.set_defaults(handler=_prune)
+    _add_impact_commands(commands, common)
+
+    rebuild = commands.add_parser(
+        "reproduce",
+        parents=[common],
+        help="the jobs and exact input versions that built a table version or a model",
+    )
+    rebuild.add_argument(
+        "target", help="<table or path>@<version> (newest if no @), or model:<name>@<version>"
+    )
+    rebuild.add_argument("--depth", type=int, default=10, help="producing levels (max 50)")
+    rebuild.add_argument("--format", choices=["text", "json"], default="text")
+    rebuild.set_defaults(handler=_reproduce)
+    add_compliance_commands(commands, common)  # tag, tags, export (docs/compliance.md)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Neo4jSettings:
+    password = None
+    if args.password_file is not None:
+        try:
+            password = args.password_file.read_text().strip()
+        except OSError as exc:
+            raise SettingsError(f"cannot read --password-file: {exc.strerror}") from None
+    explicit = {"uri": args.uri, "user": args.user, "password": password, "database": args.database}
+    return resolve_settings(explicit, config_path=args.config)
+
+
+def _spool_dir(args: argparse.Namespace) -> Path:
+    return Path(args.spool_dir) if args.spool_dir else default_spool_dir()
+
+
+def _schema_init(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    state = init_schema(settings)
+    print(
+        f"schema: {len(state.present)} constraints/indexes present"
+        + (f", missing {', '.join(state.missing)}" if state.missing else "")
+        + (f", still populating {', '.join(state.not_online)}" if state.not_online else "")
+    )
+    return 0 if state.complete else 1
+
+
+def _replay(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    result = replay_spool(settings, _spool_dir(args), include_rejected=args.rejected)
+    report = result.delivery
+    print(
+        f"replay: delivered {report.delivered} event(s), {report.remaining} remaining, "
+        f"{report.rejected} rejected (kept in the spool's rejected/), "
+        f"{report.skipped_corrupt} damaged entr(y/ies) skipped, "
+        f"{report.files_removed} spool file(s) removed"
+    )
+    if args.rejected:
+        print(
+            f"replay: {result.rejected_sent} previously rejected event(s) delivered, "
+            f"{result.rejected_kept} still rejected"
+        )
+    if report.error is not None:
+        print(f"replay stopped: {describe_failure(report.error, settings)}", file=sys.stderr)
+        return 1
+    return 1 if report.rejected or result.rejected_kept else 0
+
+
+def _load(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    report = load_openlineage_file(settings, args.file)
+    for error in report.errors:
+        print(f"{args.file}:{error.line_no}: {error.message}", file=sys.stderr)
+    print(
+        f"load: {report.loaded} event(s) loaded ({report.already_present} already present, "
+        f"{report.column_edges} column edges), {len(report.errors)} line(s) rejected"
+    )
+    return 1 if report.errors else 0
+
+
+def _doctor(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    checks = doctor(settings, _spool_dir(args))
+    for check in checks:
+        print(f"[{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
+    return 0 if all(check.ok for check in checks) else 1
+
+
+def _prune(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    report = prune_before(settings, args.before, dry_run=args.dry_run)
+    verb = "would delete" if report.dry_run else "deleted"
+    print(
+        f"prune: {verb} {report.runs} run(s), {report.versions} dataset version(s), "
+        f"{report.jobs} orphan job(s) older than {args.before}"
+    )
+    return 0
+
+
+def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """impact, upstream, path, graph (spark_lineage.impact; docs/impact.md)."""
+    from spark_lineage.graph.impact_queries import DEFAULT_DEPTH, MAX_DEPTH
+
+    walk = argparse.ArgumentParser(add_help=False)
+    walk.add_argument(
+        "--depth",
+        type=int,
+        default=DEFAULT_DEPTH,
+        help=f"max hops (default {DEFAULT_DEPTH}, at most {MAX_DEPTH})",
+    )
+    walk.add_argument("--direct-only", action="store_true", help="only all-DIRECT paths")
+    walk.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    target_help = "<dataset>.<column> or a dataset (table name, path, file:/path or key)"
+    for name, direction, text in (
+        ("impact", "downstream", "every column downstream of a column or dataset"),
+        ("upstream", "upstream", "every column a column or dataset comes from"),
+    ):
+        command = commands.add_parser(name, parents=[common, walk], help=text)
+        command.add_argument("target", help=target_help)
+        command.add_argument("--column", help="the column (then TARGET is only the dataset)")
+        command.set_defaults(handler=_lineage, direction=direction)
+    route = commands.add_parser(
+        "path", parents=[common, walk], help="shortest ways one column reaches another"
+    )
+    route.add_argument("source", help=target_help)
+    route.add_argument("target", help=target_help)
+    route.add_argument("--source-column", help="the source column (SOURCE is the dataset)")
+    route.add_argument("--target-column", help="the target column (TARGET is the dataset)")
+    route.set_defaults(handler=_path)
+    picture = commands.add_parser(
+        "graph", parents=[common], help="picture of the lineage around a dataset or column"
+    )
+    picture.add_argument("target", help=target_help)
+    picture.add_argument("--column", help="the column (then TARGET is only the dataset)")
+    picture.add_argument("--depth", type=int, default=3, help="hops each way (default 3)")
+    picture.add_argument("--html", type=Path, help="write a standalone offline HTML page here")
+    picture.add_argument(
+        "--format",
+        choices=("mermaid", "dot", "html"),
+        default="mermaid",
+        help="text printed when --html is not given (default mermaid)",
+    )
+    picture.set_defaults(handler=_graph)
+
+
+def _lineage(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    from spark_lineage.impact.commands import run_lineage
+
+    return run_lineage(
+        settings,
+        args.direction,
+        args.target,
+        column=args.column,
+        depth=args.depth,
+        direct_only=args.direct_only,
+        fmt=args.format,
+    )
+
+
+def _path(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    from spark_lineage.impact.commands import run_path
+
+    return run_path(
+        settings,
+        args.source,
+        args.target,
+        source_column=args.source_column,
+        target_column=args.target_column,
+        depth=args.depth,
+        direct_only=args.direct_only,
+        fmt=args.format,
+    )
+
+
+def _graph(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    from spark_lineage.impact.commands import run_graph
+
+    return run_graph(
+        settings, args.target, column=args.column, depth=args.depth, fmt=args.format, html=args.html
+    )
+
+
+def _reproduce(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    from spark_lineage.reproduce import run_reproduce
+
+    return run_reproduce(settings, args.target, depth=args.depth, fmt=args.format)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``spark-lineage`` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("neo4j").setLevel(logging.CRITICAL)  # failures are reported once, by us
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        settings = _settings(args)
+    except SettingsError as exc:
+        print(f"spark-lineage: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return handler(args, settings)
+    except (SettingsError, ValueError, FileNotFoundError) as exc:
+        print(f"spark-lineage {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # driver and server failures: one clear line, no stack trace
+        print(f"spark-lineage {args.command}: {describe_failure(exc, settings)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,509 @@
+"""Every Cypher statement the project runs, named, parameterised and documented in one place.
+
+No other module writes Cypher: the writer, the sink, the CLI and later the impact/compliance
+commands run these :class:`Query` objects with parameters. No query text is ever built from user
+input; the few compile-time pieces shared between statements are module constants.
+
+The graph model they implement is documented in ``docs/graph.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A named Cypher statement; ``text`` only ever takes values through ``$parameters``."""
+
+    name: str
+    text: str
+    doc: str = ""
+
+
+#: Upper bound of every variable-length lineage traversal (hot nodes must not explode a query).
+MAX_LINEAGE_DEPTH = 12
+
+#: How many recent run ids a FEEDS edge remembers to count each run once (see docs/graph.md).
+RECENT_RUNS_WINDOW = 16
+
+# --- schema -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaRule:
+    """A uniqueness constraint or a range index on one property of a label or relationship type."""
+
+    name: str
+    kind: str  # "UNIQUENESS" or "RANGE"
+    label: str
+    prop: str
+    relationship: bool = False
+
+    @property
+    def statement(self) -> str:
+        """The idempotent DDL (names and labels are compile-time constants, never user input)."""
+        pattern = f"()-[n:{self.label}]-()" if self.relationship else f"(n:{self.label})"
+        if self.kind == "UNIQUENESS":
+            return (
+                f"CREATE CONSTRAINT {self.name} IF NOT EXISTS FOR {pattern} "
+                f"REQUIRE n.{self.prop} IS UNIQUE"
+            )
+        return f"CREATE INDEX {self.name} IF NOT EXISTS FOR {pattern} ON (n.{self.prop})"
+
+
+#: Every uniqueness constraint (each also backs an index used by MERGE) and secondary index.
+SCHEMA: tuple[SchemaRule, ...] = (
+    SchemaRule("dataset_key", "UNIQUENESS", "Dataset", "key"),
+    SchemaRule("column_key", "UNIQUENESS", "Column", "key"),
+    SchemaRule("dataset_version_key", "UNIQUENESS", "DatasetVersion", "key"),
+    SchemaRule("job_key", "UNIQUENESS", "Job", "key"),
+    SchemaRule("run_id", "UNIQUENESS", "Run", "run_id"),
+    SchemaRule("model_key", "UNIQUENESS", "Model", "key"),
+    SchemaRule("tag_name", "UNIQUENESS", "Tag", "name"),
+    SchemaRule("dataset_name", "RANGE", "Dataset", "name"),
+    SchemaRule("dataset_table", "RANGE", "Dataset", "table"),
+    SchemaRule("column_name", "RANGE", "Column", "name"),
+    SchemaRule("run_ended_at", "RANGE", "Run", "ended_at"),
+    SchemaRule("run_event_time", "RANGE", "Run", "event_time"),
+    SchemaRule("dataset_version_timestamp", "RANGE", "DatasetVersion", "timestamp"),
+    SchemaRule("feeds_job", "RANGE", "FEEDS", "job", relationship=True),
+)
+
+SHOW_SCHEMA = Query(
+    "show_schema",
+    """
+SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, state, owningConstraint
+RETURN name, type, entityType, labelsOrTypes, properties, state, owningConstraint
+""",
+    "Every index, including the ones backing uniqueness constraints (owningConstraint set).",
+)
+AWAIT_INDEXES = Query("await_indexes", "CALL db.awaitIndexes($timeout_s)")
+
+# --- writes: one event = one managed transaction of the statements below -----------------------
+
+WRITE_RUN = Query(
+    "write_run",
+    """
+MERGE (j:Job {key: $run.job_key})
+  ON CREATE SET j.namespace = $run.job_namespace, j.name = $run.job_name
+MERGE (r:Run {run_id: $run.run_id})
+WITH j, r, coalesce(r.applied_events, []) AS applied, r.status AS previous_status
+SET r.status = CASE
+      WHEN previous_status IN ['COMPLETE', 'FAIL'] AND $run.status = 'RUNNING' THEN previous_status
+      ELSE $run.status END,
+    r.started_at = CASE WHEN r.started_at IS NULL OR $run.started_at < r.started_at
+                        THEN $run.started_at ELSE r.started_at END,
+    r.ended_at = CASE WHEN r.ended_at IS NULL OR $run.ended_at > r.ended_at
+                      THEN $run.ended_at ELSE r.ended_at END,
+    r.event_time = CASE WHEN r.event_time IS NULL OR $run.event_time > r.event_time
+                        THEN $run.event_time ELSE r.event_time END,
+    r.app_id = coalesce($run.app_id, r.app_id),
+    r.app_name = coalesce($run.app_name, r.app_name),
+    r.user = coalesce($run.user, r.user),
+    r.master = coalesce($run.master, r.master),
+    r.spark_version = coalesce($run.spark_version, r.spark_version),
+    r.function_name = coalesce($run.function_name, r.function_name),
+    r.sql = coalesce($run.sql, r.sql),
+    r.error = coalesce($run.error, r.error),
+    r.parent_run_id = coalesce($run.parent_run_id, r.parent_run_id),
+    r.job_key = $run.job_key,
+    r.applied_events = CASE WHEN $run.event_key IN applied THEN applied
+                            ELSE applied + $run.event_key END
+MERGE (r)-[:OF_JOB]->(j)
+RETURN $run.event_key IN applied AS already_applied
+""",
+    "Job and Run; returns whether this exact event was applied before (counters stay exact).",
+)
+
+WRITE_DATASETS = Query(
+    "write_datasets",
+    """
+UNWIND $datasets AS d
+MERGE (ds:Dataset {key: d.key})
+  ON CREATE SET ds.namespace = d.namespace, ds.name = d.name
+FOREACH (_ IN CASE WHEN d.format IS NOT NULL AND d.format <> coalesce(ds.format, '')
+                   THEN [1] ELSE [] END | SET ds.format = d.format)
+FOREACH (_ IN CASE WHEN d.table IS NOT NULL AND d.table <> coalesce(ds.table, '')
+                   THEN [1] ELSE [] END | SET ds.table = d.table)
+WITH ds, d
+UNWIND d.columns AS c
+MERGE (col:Column {key: c.key})
+  ON CREATE SET col.name = c.name, col.dataset_key = d.key, col.type = c.type,
+                col.new = true
+FOREACH (_ IN CASE WHEN col.new THEN [1] ELSE [] END |
+  MERGE (ds)-[:HAS_COLUMN]->(col)
+  REMOVE col.new)
+FOREACH (_ IN CASE WHEN c.type IS NOT NULL AND c.type <> coalesce(col.type, '')
+                   THEN [1] ELSE [] END | SET col.type = c.type)
+""",
+    "Datasets with their columns (types only overwrite when known).",
+)
+
+WRITE_IO = Query(
+    "write_io",
+    """
+MATCH (r:Run {run_id: $run_id})-[:OF_JOB]->(j:Job)
+UNWIND $io AS io
+MATCH (ds:Dataset {key: io.dataset_key})
+FOREACH (_ IN CASE WHEN io.direction = 'READ' THEN [1] ELSE [] END |
+  MERGE (r)-[x:READ]->(ds)
+  SET x.version = coalesce(io.version, x.version),
+      x.version_status = coalesce(io.version_status, x.version_status),
+      x.candidates = CASE WHEN size(io.candidates) > 0 OR x.candidates IS NULL
+                          THEN io.candidates ELSE x.candidates END
+  MERGE (j)-[y:READS]->(ds)
+  SET y.first_seen = CASE WHEN y.first_seen IS NULL OR $event_time < y.first_seen
+                          THEN $event_time ELSE y.first_seen END,
+      y.last_seen = CASE WHEN y.last_seen IS NULL OR $event_time > y.last_seen
+                         THEN $event_time ELSE y.last_seen END)
+FOREACH (_ IN CASE WHEN io.direction = 'WRITE' THEN [1] ELSE [] END |
+  MERGE (r)-[x:WROTE]->(ds)
+  SET x.version = coalesce(io.version, x.version),
+      x.version_status = coalesce(io.version_status, x.version_status),
+      x.candidates = CASE WHEN size(io.candidates) > 0 OR x.candidates IS NULL
+                          THEN io.candidates ELSE x.candidates END,
+      x.mode = coalesce(io.mode, x.mode)
+  MERGE (j)-[y:WRITES]->(ds)
+  SET y.first_seen = CASE WHEN y.first_seen IS NULL OR $event_time < y.first_seen
+                          THEN $event_time ELSE y.first_seen END,
+      y.last_seen = CASE WHEN y.last_seen IS NULL OR $event_time > y.last_seen
+                         THEN $event_time ELSE y.last_seen END)
+WITH r, ds, io
+WHERE io.version_key IS NOT NULL
+MERGE (v:DatasetVersion {key: io.version_key})
+  ON CREATE SET v.version = io.version, v.dataset_key = io.dataset_key
+SET v.timestamp = coalesce(io.timestamp, v.timestamp),
+    v.operation = coalesce(io.operation, v.operation),
+    v.operation_parameters = coalesce(io.operation_parameters, v.operation_parameters),
+    v.operation_metrics = coalesce(io.operation_metrics, v.operation_metrics)
+MERGE (v)-[:VERSION_OF]->(ds)
+FOREACH (_ IN CASE WHEN io.direction = 'READ' THEN [1] ELSE [] END |
+  MERGE (r)-[:READ_VERSION]->(v))
+FOREACH (_ IN CASE WHEN io.direction = 'WRITE' THEN [1] ELSE [] END |
+  MERGE (r)-[:WROTE_VERSION]->(v))
+""",
+    "READ/WROTE (run->dataset), READS/WRITES (job->dataset), versions and run->version links.",
+)
+
+WRITE_MODEL = Query(
+    "write_model",
+    """
+MATCH (r:Run {run_id: $run_id})
+MERGE (m:Model {key: $model.key})
+SET m.name = $model.name, m.version = $model.version, m.uri = $model.uri,
+    m.framework = $model.framework, m.metrics = $model.metrics, m.params = $model.params,
+    m.mlflow_run_id = $model.mlflow_run_id, m.recorded_at = $model.recorded_at
+MERGE (m)-[:PRODUCED_BY]->(r)
+WITH m
+UNWIND $model.inputs AS i
+MATCH (ds:Dataset {key: i.dataset_key})
+MERGE (m)-[t:TRAINED_ON_DATASET]->(ds)
+SET t.version_status = i.version_status
+WITH m, i
+WHERE i.version_key IS NOT NULL
+MATCH (v:DatasetVersion {key: i.version_key})
+MERGE (m)-[:TRAINED_ON]->(v)
+""",
+    "A recorded model, the run that recorded it, and the exact dataset versions it trained on.",
+)
+
+# The aggregation shared by FEEDS and FEEDS_DATASET: first/last seen, distinct-run counter.
+_AGGREGATE_EDGE = f"""
+  ON CREATE SET f.first_seen = $event_time, f.last_seen = $event_time, f.runs = 0,
+                f.recent_runs = []
+WITH f, e, f.last_seen AS previous_last_seen, coalesce(f.recent_runs, []) AS recent
+SET f.type = e.type,
+    f.masking = CASE WHEN $event_time >= previous_last_seen OR f.masking IS NULL
+                     THEN e.masking ELSE f.masking END,
+    f.description = coalesce(e.description, f.description),
+    f.first_seen = CASE WHEN $event_time < f.first_seen THEN $event_time ELSE f.first_seen END,
+    f.last_seen = CASE WHEN $event_time > previous_last_seen
+                       THEN $event_time ELSE previous_last_seen END,
+    f.last_run_id = CASE WHEN $event_time >= previous_last_seen
+                         THEN $run_id ELSE f.last_run_id END,
+    f.runs = CASE WHEN $count_run AND NOT $run_id IN recent THEN f.runs + 1 ELSE f.runs END,
+    f.recent_runs = CASE WHEN $run_id IN recent THEN recent
+                         ELSE ([$run_id] + recent)[0..{RECENT_RUNS_WINDOW}] END
+"""
+
+WRITE_COLUMN_EDGES = Query(
+    "write_column_edges",
+    """
+UNWIND $edges AS e
+MATCH (s:Column {key: e.source_key})
+MATCH (t:Column {key: e.target_key})
+MERGE (s)-[f:FEEDS {job: $job_key, subtype: e.subtype}]->(t)
+"""
+    + _AGGREGATE_EDGE,
+    "Column-[:FEEDS]->Column, one edge per (source, target, job, subtype).",
+)
+
+WRITE_DATASET_EDGES = Query(
+    "write_dataset_edges",
+    """
+UNWIND $edges AS e
+MATCH (s:Column {key: e.source_key})
+MATCH (t:Dataset {key: e.target_key})
+MERGE (s)-[f:FEEDS_DATASET {job: $job_key, subtype: e.subtype}]->(t)
+"""
+    + _AGGREGATE_EDGE,
+    "Column-[:FEEDS_DATASET]->Dataset: INDIRECT sources that steer every row of an output.",
+)
+
+#: The benchmark's baseline: one statement (and transaction) per column edge.
+WRITE_ONE_EDGE = Query(
+    "write_one_edge",
+    """
+MERGE (s:Column {key: $source_key}) ON CREATE SET s.name = $source_name
+MERGE (t:Column {key: $target_key}) ON CREATE SET t.name = $target_name
+MERGE (s)-[f:FEEDS {job: $job_key, subtype: $subtype}]->(t)
+  ON CREATE SET f.first_seen = $event_time, f.runs = 1
+SET f.type = $type, f.masking = $masking, f.last_seen = $event_time
+""",
+)
+
+# --- reads used by the CLI, doctor, tests and later commands -----------------------------------
+
+COUNT_LINEAGE_NODES = Query(
+    "count_lineage_nodes",
+    """
+CALL () { MATCH (n:Dataset) RETURN count(n) AS datasets }
+CALL () { MATCH (n:Column) RETURN count(n) AS columns }
+CALL () { MATCH (n:Run) RETURN count(n) AS runs }
+CALL () { MATCH (n:Job) RETURN count(n) AS jobs }
+CALL () { MATCH (n:DatasetVersion) RETURN count(n) AS versions }
+RETURN datasets, columns, runs, jobs, versions
+""",
+)
+
+DOWNSTREAM_COLUMNS = Query(
+    "downstream_columns",
+    f"""
+MATCH (start:Column {{key: $column_key}})
+MATCH p = ANY SHORTEST (start)-[:FEEDS]->{{1,{MAX_LINEAGE_DEPTH}}}(c:Column)
+WHERE length(p) <= $max_depth
+RETURN c.key AS column, length(p) AS depth
+ORDER BY depth, column
+""",
+    "Every column fed (transitively, bounded depth) by a column, with its shortest distance. "
+    "ANY SHORTEST runs breadth-first: diamonds and hot columns do not enumerate every path.",
+)
+
+UPSTREAM_COLUMNS = Query(
+    "upstream_columns",
+    f"""
+MATCH (end:Column {{key: $column_key}})
+MATCH p = ANY SHORTEST (c:Column)-[:FEEDS]->{{1,{MAX_LINEAGE_DEPTH}}}(end)
+WHERE length(p) <= $max_depth
+RETURN c.key AS column, length(p) AS depth
+ORDER BY depth, column
+""",
+    "Every column feeding (transitively, bounded depth) a column, with its shortest distance.",
+)
+
+CLEAR_DOWNSTREAM_COLUMNS = Query(
+    "clear_downstream_columns",
+    f"""
+MATCH p = ANY SHORTEST (:Column {{key: $column_key}})
+          (()-[f:FEEDS WHERE f.type = 'DIRECT' AND NOT f.masking]->()){{1,{MAX_LINEAGE_DEPTH}}}
+          (c:Column)
+WHERE length(p) <= $max_depth
+RETURN c.key AS column, length(p) AS depth
+ORDER BY depth, column
+""",
+    "Columns that carry a column's value in clear: only DIRECT, unmasked hops (PII questions).",
+)
+
+# --- inspection of one scope (tests, exports, docs): datasets by key prefix, jobs by key prefix ---
+
+_SCOPE = """
+CALL () {
+  MATCH (n:Dataset|Column|DatasetVersion) WHERE n.key STARTS WITH $dataset_prefix RETURN n
+  UNION
+  MATCH (n:Job) WHERE n.key STARTS WITH $job_prefix RETURN n
+  UNION
+  MATCH (n:Run) WHERE n.job_key STARTS WITH $job_prefix RETURN n
+}
+"""
+
+SCOPE_NODES = Query(
+    "scope_nodes",
+    _SCOPE
+    + """
+RETURN labels(n)[0] AS label, coalesce(n.key, n.run_id) AS id, properties(n) AS properties
+ORDER BY label, id
+""",
+    "Every node of a scope with its properties.",
+)
+
+SCOPE_RELATIONSHIPS = Query(
+    "scope_relationships",
+    _SCOPE
+    + """
+MATCH (n)-[r]->(m)
+RETURN type(r) AS type, coalesce(n.key, n.run_id) AS start, coalesce(m.key, m.run_id) AS end,
+       properties(r) AS properties
+ORDER BY type, start, end
+""",
+    "Every relationship leaving a node of the scope, with its properties.",
+)
+
+DELETE_SCOPE = Query(
+    "delete_scope",
+    _SCOPE
+    + """
+DETACH DELETE n
+RETURN count(*) AS deleted
+""",
+    "Removes a scope (test and benchmark clean-up).",
+)
+
+# --- retention -----------------------------------------------------------------------------------
+
+PRUNE_RUNS = Query(
+    "prune_runs",
+    """
+MATCH (r:Run)
+WHERE coalesce(r.ended_at, r.started_at, r.event_time) < $before
+WITH r LIMIT $batch_size
+DETACH DELETE r
+RETURN count(*) AS deleted
+""",
+    "Deletes one batch of runs that ended before $before (epoch ms) with their READ/WROTE links.",
+)
+
+COUNT_PRUNABLE_RUNS = Query(
+    "count_prunable_runs",
+    """
+MATCH (r:Run)
+WHERE coalesce(r.ended_at, r.started_at, r.event_time) < $before
+RETURN count(r) AS runs
+""",
+)
+
+# A version is kept when it is its dataset's newest known version, when a remaining run read or
+# wrote it, or when a model was trained on it: pruning never cuts what is still referenced.
+_PRUNABLE_VERSIONS = """
+MATCH (v:DatasetVersion)-[:VERSION_OF]->(ds:Dataset)
+WHERE coalesce(v.timestamp, 0) < $before
+  AND NOT EXISTS { (:Run)-[:READ_VERSION|WROTE_VERSION]->(v) }
+  AND NOT EXISTS { (:Model)-[:TRAINED_ON]->(v) }
+  AND EXISTS { (newer:DatasetVersion)-[:VERSION_OF]->(ds) WHERE newer.version > v.version }
+"""
+
+PRUNE_VERSIONS = Query(
+    "prune_versions",
+    _PRUNABLE_VERSIONS
+    + """
+WITH v LIMIT $batch_size
+DETACH DELETE v
+RETURN count(*) AS deleted
+""",
+    "Deletes one batch of unreferenced, superseded dataset versions older than $before.",
+)
+
+COUNT_PRUNABLE_VERSIONS = Query(
+    "count_prunable_versions", _PRUNABLE_VERSIONS + "RETURN count(v) AS versions"
+)
+
+PRUNE_ORPHAN_JOBS = Query(
+    "prune_orphan_jobs",
+    """
+MATCH (j:Job)
+WHERE NOT EXISTS { (j)<-[:OF_JOB]-(:Run) }
+  AND NOT EXISTS { (j)-[:READS|WRITES]->() }
+  AND NOT EXISTS { ()-[:FEEDS {job: j.key}]->() }
+DETACH DELETE j
+RETURN count(*) AS deleted
+""",
+    "Jobs left with no run, no dataset link and no edge (nothing refers to them any more).",
+)
+
+ALL_QUERIES: tuple[Query, ...] = (
+    SHOW_SCHEMA,
+    AWAIT_INDEXES,
+    WRITE_RUN,
+    WRITE_DATASETS,
+    WRITE_IO,
+    WRITE_COLUMN_EDGES,
+    WRITE_DATASET_EDGES,
+    WRITE_ONE_EDGE,
+    COUNT_LINEAGE_NODES,
+    DOWNSTREAM_COLUMNS,
+    UPSTREAM_COLUMNS,
+    CLEAR_DOWNSTREAM_COLUMNS,
+    SCOPE_NODES,
+    SCOPE_RELATIONSHIPS,
+    DELETE_SCOPE,
+    PRUNE_RUNS,
+    COUNT_PRUNABLE_RUNS,
+    PRUNE_VERSIONS,
+    COUNT_PRUNABLE_VERSIONS,
+    PRUNE_ORPHAN_JOBS,
+)
+
+
+# --- reproduce: which runs and input versions built a dataset version or a model ----------------
+
+REPRODUCE_VERSION_STEP = Query(
+    "reproduce_version_step",
+    """
+UNWIND $version_keys AS vkey
+MATCH (v:DatasetVersion {key: vkey})-[:VERSION_OF]->(ds:Dataset)
+OPTIONAL MATCH (r:Run)-[:WROTE_VERSION]->(v)
+OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
+CALL (r) {
+  OPTIONAL MATCH (r)-[rd:READ]->(src:Dataset)
+  OPTIONAL MATCH (r)-[:READ_VERSION]->(sv:DatasetVersion)-[:VERSION_OF]->(src)
+  RETURN collect(CASE WHEN src IS NULL THEN NULL ELSE {
+    dataset_key: src.key, namespace: src.namespace, name: src.name, table: src.table,
+    format: src.format, version: sv.version, version_key: sv.key,
+    version_status: rd.version_status, candidates: rd.candidates} END) AS inputs
+}
+RETURN vkey AS version_key, ds.key AS dataset_key, ds.namespace AS namespace, ds.name AS name,
+       ds.table AS table_name, ds.format AS format, v.version AS version,
+       v.operation AS operation, v.timestamp AS timestamp,
+       r.run_id AS run_id, r.started_at AS started_at, r.app_id AS app_id,
+       r.app_name AS app_name, j.name AS job_name, inputs
+ORDER BY version_key, started_at
+""",
+    "For each dataset version: the run(s) that wrote it, their job, and every dataset they "
+    "read with the exact version (or the version status when it is not known).",
+)
+
+DATASET_VERSION_LOOKUP = Query(
+    "dataset_version_lookup",
+    """
+MATCH (v:DatasetVersion {key: $version_key})
+RETURN v.key AS key
+UNION
+MATCH (ds:Dataset {key: $dataset_key})<-[:VERSION_OF]-(v:DatasetVersion)
+WHERE $version IS NULL
+WITH v ORDER BY v.version DESC LIMIT 1
+RETURN v.key AS key
+""",
+    "A dataset version by key, or the newest version of the dataset when no version is given.",
+)
+
+MODEL_INPUTS = Query(
+    "model_inputs",
+    """
+MATCH (m:Model)
+WHERE m.key = $model_key OR (m.name = $name AND ($version IS NULL OR m.version = $version))
+WITH m ORDER BY m.recorded_at DESC LIMIT 1
+OPTIONAL MATCH (m)-[:PRODUCED_BY]->(r:Run)-[:OF_JOB]->(j:Job)
+CALL (m) {
+  OPTIONAL MATCH (m)-[t:TRAINED_ON_DATASET]->(src:Dataset)
+  OPTIONAL MATCH (m)-[:TRAINED_ON]->(sv:DatasetVersion)-[:VERSION_OF]->(src)
+  RETURN collect(CASE WHEN src IS NULL THEN NULL ELSE {
+    dataset_key: src.key, namespace: src.namespace, name: src.name, table: src.table,
+    format: src.format, version: sv.version, version_key: sv.key,
+    version_status: t.version_status, candidates: []} END) AS inputs
+}
+RETURN m.key AS key, m.name AS name, m.version AS version, m.uri AS uri,
+       m.metrics AS metrics, m.recorded_at AS recorded_at, r.run_id AS run_id,
+       r.app_name AS app_name, j.name AS job_name, inputs
+""",
+    "A model (newest recording of name@version) and the exact dataset versions it trained on.",
+)

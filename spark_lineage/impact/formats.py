@@ -1,0 +1,195 @@
+"""Impact, upstream and path results as a text table, JSON or CSV.
+
+Lists (jobs, types, subtypes) are joined with ``;`` in the table and CSV, and stay lists in
+JSON. The table shows job names without their namespace (JSON and CSV keep the full job key).
+The JSON carries the target and the options, so a saved answer explains itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from spark_lineage.impact.model import Direction, Hop, LineageReport, PathReport, Target
+
+FORMATS = ("table", "json", "csv")
+
+_COLUMNS = (
+    "depth",
+    "dataset",
+    "column",
+    "direct",
+    "direct_depth",
+    "types",
+    "subtypes",
+    "masking",
+    "jobs",
+    "dataset_key",
+    "column_key",
+)
+_UPSTREAM_EXTRA = ("raw_source",)
+_TABLE_COLUMNS = ("depth", "dataset", "column", "direct", "subtypes", "jobs")
+
+
+def target_dict(target: Target) -> dict[str, Any]:
+    return {
+        "label": target.label,
+        "dataset_key": target.dataset.key,
+        "dataset": target.dataset.label,
+        "column": target.column,
+    }
+
+
+def report_rows(report: LineageReport) -> list[dict[str, Any]]:
+    """Each row as a JSON-ready dict (lists kept as lists)."""
+    rows = []
+    for row in report.rows:
+        item: dict[str, Any] = {
+            "depth": row.depth,
+            "dataset": row.dataset,
+            "column": row.column,
+            "direct": row.direct,
+            "direct_depth": row.direct_depth,
+            "types": list(row.types),
+            "subtypes": list(row.subtypes),
+            "masking": row.masking,
+            "jobs": list(row.jobs),
+            "dataset_key": row.dataset_key,
+            "column_key": row.column_key,
+        }
+        if report.direction is Direction.UPSTREAM:
+            item["raw_source"] = row.raw_source
+        rows.append(item)
+    return rows
+
+
+def format_report(report: LineageReport, fmt: str) -> str:
+    """The report in ``fmt`` (table, json or csv), ending with a newline."""
+    rows = report_rows(report)
+    if fmt == "json":
+        document = {
+            "direction": report.direction.value,
+            "target": target_dict(report.target),
+            "max_depth": report.max_depth,
+            "direct_only": report.direct_only,
+            "truncated": report.truncated,
+            "count": len(rows),
+            "rows": rows,
+        }
+        return json.dumps(document, indent=2) + "\n"
+    fields = _COLUMNS + (_UPSTREAM_EXTRA if report.direction is Direction.UPSTREAM else ())
+    if fmt == "csv":
+        return _csv(fields, rows)
+    if fmt == "table":
+        what = "impact of" if report.direction is Direction.DOWNSTREAM else "upstream of"
+        mode = ", direct only" if report.direct_only else ""
+        head = (
+            f"{what} {report.target.label} (depth <= {report.max_depth}{mode}): "
+            f"{len(rows)} column(s)" + (" [TRUNCATED]" if report.truncated else "")
+        )
+        table_fields = _TABLE_COLUMNS + (
+            ("raw_source",) if report.direction is Direction.UPSTREAM else ()
+        )
+        shown = [r | {"jobs": [j.split("::", 1)[-1] for j in r["jobs"]]} for r in rows]
+        return head + "\n" + _table(table_fields, shown) if rows else head + "\n"
+    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def format_path(report: PathReport, fmt: str) -> str:
+    """The shortest paths in ``fmt``: one row per hop, numbered by path and step."""
+    rows = [
+        {"path": number, "step": step} | _hop_dict(hop)
+        for number, hops in enumerate(report.paths, start=1)
+        for step, hop in enumerate(hops, start=1)
+    ]
+    if fmt == "json":
+        document = {
+            "source": target_dict(report.source),
+            "target": target_dict(report.target),
+            "max_depth": report.max_depth,
+            "direct_only": report.direct_only,
+            "length": report.length,
+            "truncated": report.truncated,
+            "paths": [[_hop_dict(h) for h in hops] for hops in report.paths],
+        }
+        return json.dumps(document, indent=2) + "\n"
+    fields = (
+        "path",
+        "step",
+        "source",
+        "target",
+        "job",
+        "type",
+        "subtype",
+        "masking",
+        "via_dataset",
+    )
+    if fmt == "csv":
+        return _csv(fields, rows)
+    if fmt == "table":
+        if not report.paths:
+            return (
+                f"no path from {report.source.label} to {report.target.label} "
+                f"within {report.max_depth} hop(s)\n"
+            )
+        head = (
+            f"{len(report.paths)} shortest path(s) of {report.length} hop(s) from "
+            f"{report.source.label} to {report.target.label}"
+            + (" [TRUNCATED]" if report.truncated else "")
+        )
+        return head + "\n" + _table(fields, rows)
+    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def _hop_dict(hop: Hop) -> dict[str, Any]:
+    return {
+        "source": hop.source,
+        "target": hop.target,
+        "job": hop.job,
+        "type": hop.type,
+        "subtype": hop.subtype,
+        "masking": hop.masking,
+        "via_dataset": hop.via_dataset,
+    }
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def _csv(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow(
+            [
+                "true"
+                if row.get(f) is True
+                else "false"
+                if row.get(f) is False
+                else _cell(row.get(f))
+                for f in fields
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _table(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
+    cells = [[_cell(row.get(f)) for f in fields] for row in rows]
+    widths = [max([len(f), *(len(c[i]) for c in cells)]) for i, f in enumerate(fields)]
+    lines = ["  ".join(f.upper().ljust(w) for f, w in zip(fields, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )
+    return "\n".join(lines) + "\n"

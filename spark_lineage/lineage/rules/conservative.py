@@ -1,0 +1,55 @@
+"""The fallback for plan nodes no rule knows: every input of the node feeds every output.
+
+Outputs are the node's ``output`` field when it prints one, else its children's columns plus
+every named expression its fields define. The class is flagged (``OutputDataset.conservative``)
+and logged once, so an unknown node is never silent and never a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spark_lineage.lineage.context import Attr, LineageContext, NodeResult
+from spark_lineage.lineage.origins import Deps, Origin, Subtype, compose
+from spark_lineage.lineage.tree import PlanNode, attributes, expr_list, is_flat_tree
+
+
+def conservative(node: PlanNode, ctx: LineageContext) -> NodeResult:
+    ctx.flag_conservative(node.cls)
+    inputs: set[Origin] = set()
+    deps = []
+    outputs: dict[int, Attr] = {}
+    for result in ctx.child_results(node):
+        deps.append(result.deps)
+        for attr in result.output:
+            inputs.update(ctx.origins_of(attr.expr_id))
+            outputs.setdefault(attr.expr_id, attr)
+    defined = _expressions(node)
+    for expr in defined:
+        for sub in expr.walk():
+            expr_id = sub.expr_id
+            if sub.cls == "AttributeReference" and expr_id is not None and expr_id in ctx.origins:
+                inputs.update(ctx.origins[expr_id])
+    everything = compose(frozenset(inputs), Subtype.TRANSFORMATION, False)
+    declared = attributes(node.fields.get("output"))
+    if declared:
+        outputs = {a.expr_id: Attr.of(a) for a in declared if a.expr_id is not None}
+    else:
+        for expr in defined:
+            if expr.cls in ("Alias", "AttributeReference") and expr.expr_id is not None:
+                outputs.setdefault(expr.expr_id, Attr.of(expr))
+    for expr_id in outputs:
+        ctx.origins[expr_id] = everything
+    return NodeResult(tuple(outputs.values()), Deps.of(frozenset(), tuple(deps)))
+
+
+def _expressions(node: PlanNode) -> list[Any]:
+    """Every expression held in the node's fields (children indexes and nested plans skipped)."""
+    found = []
+    for key, value in node.fields.items():
+        if key in ("class", "num-children") or not isinstance(value, list):
+            continue
+        if is_flat_tree(value) and "plans.logical" in str(value[0].get("class", "")):
+            continue
+        found.extend(expr_list(value))
+    return found

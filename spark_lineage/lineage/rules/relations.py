@@ -1,0 +1,85 @@
+"""Leaf relations: files, catalog tables, V2 tables and in-memory data become input datasets.
+
+Identity comes from the capture facts (matched by the relation's first output exprId); without
+facts the JSON's ``catalogTable`` names a table; in-memory sources (``LogicalRDD``,
+``LocalRelation``, ``Range``) are inputs in namespace ``memory``, never dropped.
+"""
+
+from __future__ import annotations
+
+from spark_lineage.lineage.context import Attr, LineageContext, NodeResult, Rule
+from spark_lineage.lineage.datasets import datasets_from_fact, memory_dataset, table_from_json
+from spark_lineage.lineage.origins import IDENTITY
+from spark_lineage.lineage.rules._common import field_attrs
+from spark_lineage.lineage.schema import type_name
+from spark_lineage.lineage.tree import PlanNode
+from spark_lineage.model import DatasetRef
+
+_MEMORY_KINDS = {
+    "LogicalRDD": "rdd",
+    "ExternalRDD": "rdd",
+    "LocalRelation": "local_relation",
+    "Range": "range",
+    "InMemoryRelation": "cached",
+}
+
+
+def relation(node: PlanNode, ctx: LineageContext) -> NodeResult:
+    attrs = [Attr.of(a) for a in field_attrs(node, "output")]
+    columns = [(a.name, type_name(a.data_type)) for a in attrs]
+    refs = _datasets(node, attrs, columns, ctx)
+    indexes = [ctx.read(ref, columns) for ref in refs]
+    for attr in attrs:
+        ctx.origins[attr.expr_id] = frozenset(
+            (ctx.source(index, attr.name), IDENTITY, False) for index in indexes
+        )
+    return NodeResult(tuple(attrs))
+
+
+def _datasets(
+    node: PlanNode, attrs: list[Attr], columns: list[tuple[str, str]], ctx: LineageContext
+) -> list[DatasetRef]:
+    fact = ctx.relations.get(attrs[0].expr_id) if attrs else None
+    if fact is not None:
+        refs = datasets_from_fact(fact)
+        if refs:
+            return refs
+    for field in ("catalogTable", "tableMeta"):
+        ref = table_from_json(node.fields.get(field))
+        if ref is not None:
+            return [ref]
+    kind = _MEMORY_KINDS.get(node.cls)
+    if kind is not None:
+        detail = ""
+        if node.cls == "Range":
+            detail = (
+                f"[{node.fields.get('start')},{node.fields.get('end')},{node.fields.get('step')}]"
+            )
+        return [memory_dataset(kind, columns, detail)]
+    ctx.warn(f"{node.cls}: no identity captured; named as an unknown in-memory source")
+    return [memory_dataset(f"unknown/{node.cls}", columns)]
+
+
+def no_rows_source(node: PlanNode, ctx: LineageContext) -> NodeResult:
+    """``OneRowRelation`` (``SELECT 1``): no input at all."""
+    return NodeResult(())
+
+
+RULES: tuple[tuple[frozenset[str], Rule], ...] = (
+    (
+        frozenset(
+            {
+                "LogicalRelation",
+                "DataSourceV2Relation",
+                "DataSourceV2ScanRelation",
+                "HiveTableRelation",
+                "StreamingRelation",
+                "StreamingRelationV2",
+                "StreamingDataSourceV2Relation",
+                *_MEMORY_KINDS,
+            }
+        ),
+        relation,
+    ),
+    (frozenset({"OneRowRelation"}), no_rows_source),
+)

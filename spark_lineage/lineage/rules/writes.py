@@ -1,0 +1,141 @@
+"""Write commands at the root of a plan: which dataset is written and which query column lands in
+which target column.
+
+Targets come from the capture facts (``facts["write"]``), with the JSON's ``catalogTable`` as a
+fallback. Columns are matched **by position** wherever Spark matches by position: ``insertInto``
+and ``INSERT INTO`` (the analyzer aligns the query to the table's columns, whose names the command
+carries: ``outputColumnNames`` for V1 file writes, the target relation's output for V2 writes).
+CTAS, ``saveAsTable`` and ``save(path)`` create the target from the query, so names are the
+query's. Delta MERGE/UPDATE/DELETE are in :mod:`.delta_commands` (the Delta work's rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from spark_lineage.lineage.context import LineageContext, NodeResult
+from spark_lineage.lineage.datasets import datasets_from_fact, table_from_json
+from spark_lineage.lineage.origins import Deps, Origins
+from spark_lineage.lineage.rules._common import child
+from spark_lineage.lineage.tree import PlanNode, attributes, is_flat_tree
+from spark_lineage.model import DatasetRef
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The written dataset(s) with each target column's origins and the dataset-wide deps."""
+
+    datasets: tuple[DatasetRef, ...]
+    columns: tuple[tuple[str, Any, Origins], ...]  # (target name, Spark type JSON, origins)
+    deps: Deps
+    mode: str | None
+
+
+WriteRule = Callable[[PlanNode, LineageContext], WriteResult]
+
+
+def _query(node: PlanNode, ctx: LineageContext, field: str = "query") -> NodeResult:
+    """The command's query: a child (an index in the JSON) or a plan nested in a field."""
+    value = node.fields.get(field)
+    if isinstance(value, int):
+        return child(node, value)
+    if is_flat_tree(value):
+        return ctx.resolve_nested(value)
+    return child(node, 0) if node.children else NodeResult(())
+
+
+def _targets(node: PlanNode, ctx: LineageContext) -> tuple[tuple[DatasetRef, ...], str | None]:
+    fact = ctx.facts.get("write") or {}
+    refs = datasets_from_fact(fact) if fact else []
+    if not refs:
+        for field in ("catalogTable", "table", "tableDesc"):
+            ref = table_from_json(node.fields.get(field))
+            if ref is not None:
+                refs = [ref]
+                break
+    if not refs:
+        ctx.warn(f"{node.cls}: write target unknown (no capture facts)")
+    return tuple(refs), fact.get("mode")
+
+
+def _positional(
+    query: NodeResult, names: Sequence[str] | None, ctx: LineageContext
+) -> tuple[tuple[str, Any, Origins], ...]:
+    out = []
+    for index, attr in enumerate(query.output):
+        name = names[index] if names is not None and index < len(names) else attr.name
+        out.append((name, attr.data_type, ctx.origins_of(attr.expr_id)))
+    return tuple(out)
+
+
+def _fact_columns(ctx: LineageContext) -> list[str] | None:
+    names = (ctx.facts.get("write") or {}).get("column_names")
+    return [str(n) for n in names] if names else None
+
+
+def by_position_v1(node: PlanNode, ctx: LineageContext) -> WriteResult:
+    """``InsertIntoHadoopFsRelationCommand``: ``outputColumnNames`` by position."""
+    query = _query(node, ctx)
+    names = _fact_columns(ctx) or _parse_names(node.fields.get("outputColumnNames"))
+    refs, mode = _targets(node, ctx)
+    return WriteResult(refs, _positional(query, names, ctx), query.deps, mode)
+
+
+def by_position_v2(node: PlanNode, ctx: LineageContext) -> WriteResult:
+    """``AppendData``/``OverwriteByExpression``/...: the target relation's columns, by position
+    (SQL ``INSERT``), or by name when ``isByName`` (``writeTo(...).append()``: Delta leaves the
+    query unaligned in the analyzed plan and matches names at write time)."""
+    query = _query(node, ctx)
+    table: Any = node.fields.get("table")
+    names = [a.name for a in attributes(table[0].get("output"))] if is_flat_tree(table) else []
+    if node.fields.get("isByName") is True:
+        spelled = {name.lower(): name for name in names}
+        names = [spelled.get(attr.name.lower(), attr.name) for attr in query.output]
+    refs, mode = _targets(node, ctx)
+    return WriteResult(refs, _positional(query, names or None, ctx), query.deps, mode)
+
+
+def from_query(node: PlanNode, ctx: LineageContext) -> WriteResult:
+    """CTAS, ``saveAsTable``, ``save(path)``: the target takes the query's column names."""
+    query = _query(node, ctx)
+    refs, mode = _targets(node, ctx)
+    return WriteResult(refs, _positional(query, None, ctx), query.deps, mode)
+
+
+def _parse_names(value: Any) -> list[str] | None:
+    """``outputColumnNames`` prints as ``"[a, b]"`` in the JSON (a Scala Seq of strings)."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, str) and value.startswith("[") and value.endswith("]"):
+        inner = value[1:-1]
+        return [part.strip() for part in inner.split(",")] if inner else []
+    return None
+
+
+WRITES: tuple[tuple[frozenset[str], WriteRule], ...] = (
+    (frozenset({"InsertIntoHadoopFsRelationCommand"}), by_position_v1),
+    (
+        frozenset(
+            {"AppendData", "OverwriteByExpression", "OverwritePartitionsDynamic", "ReplaceData"}
+        ),
+        by_position_v2,
+    ),
+    (
+        frozenset(
+            {
+                "CreateDataSourceTableAsSelectCommand",
+                "SaveAsV1TableCommand",
+                "SaveIntoDataSourceCommand",
+                "CreateTableAsSelect",
+                "ReplaceTableAsSelect",
+                "InsertIntoHiveTable",
+                "CreateHiveTableAsSelectCommand",
+                "OptimizedCreateHiveTableAsSelectCommand",
+                "WriteIntoDelta",
+            }
+        ),
+        from_query,
+    ),
+)

@@ -1,0 +1,364 @@
+"""Which jobs and exact input versions built a table version or a model, recursively.
+
+``spark-lineage reproduce <table>@<version>`` (or ``model:<name>@<version>``) walks the graph
+backwards one level at a time: the run that wrote the version, the dataset versions that run
+read, the runs that wrote those, and so on down to raw sources. Every level is one batched,
+parameterised query, so the walk costs ``depth`` round trips whatever the fan-out. The result is
+a tree, printed readably or as JSON, with the time-travel reads a user would run to rebuild it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TextIO
+
+import neo4j
+
+from spark_lineage.graph.connection import open_driver
+from spark_lineage.graph.impact_queries import RESOLVE_DATASETS
+from spark_lineage.graph.queries import (
+    DATASET_VERSION_LOOKUP,
+    MODEL_INPUTS,
+    REPRODUCE_VERSION_STEP,
+)
+from spark_lineage.graph.rows import version_key
+from spark_lineage.graph.settings import Neo4jSettings
+from spark_lineage.impact.resolve import candidates
+
+#: Default and hard bound on how many producing levels are followed.
+DEFAULT_DEPTH = 10
+MAX_DEPTH = 50
+
+
+class ReproduceError(ValueError):
+    """The text does not name a known dataset version or model."""
+
+
+@dataclass(frozen=True, slots=True)
+class InputVersion:
+    """One dataset a producing run read, with the version it read (or why it is not known)."""
+
+    dataset_key: str
+    location: str
+    table: str | None
+    format: str | None
+    version: int | None
+    version_status: str
+    candidates: tuple[int, ...] = ()
+    produced_by: ProducedVersion | None = None
+
+    def time_travel_read(self) -> str | None:
+        """The PySpark read that returns exactly this input again (None when not versioned)."""
+        if self.version is None:
+            return None
+        if self.table:
+            return f'spark.read.option("versionAsOf", {self.version}).table("{self.table}")'
+        return (
+            f'spark.read.format("delta").option("versionAsOf", {self.version})'
+            f'.load("{self.location}")'
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset_key,
+            "location": self.location,
+            "table": self.table,
+            "format": self.format,
+            "version": self.version,
+            "version_status": self.version_status,
+            "candidates": list(self.candidates),
+            "read": self.time_travel_read(),
+            "produced_by": self.produced_by.to_dict() if self.produced_by else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProducedVersion:
+    """A dataset version (or model) and the run that produced it, with that run's inputs."""
+
+    key: str
+    label: str
+    version: str | None
+    operation: str | None
+    job_name: str | None
+    run_id: str | None
+    app_name: str | None
+    started_at: int | None
+    inputs: tuple[InputVersion, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "version": self.version,
+            "operation": self.operation,
+            "job": self.job_name,
+            "run_id": self.run_id,
+            "app_name": self.app_name,
+            "started_at": self.started_at,
+            "inputs": [i.to_dict() for i in self.inputs],
+        }
+
+    def leaves(self) -> list[InputVersion]:
+        """The raw inputs: produced by no recorded run, or by a run that read nothing recorded
+        (an ingest of generated or external data), so their versions are where rebuilding starts.
+        """
+        found: list[InputVersion] = []
+        for item in self.inputs:
+            if item.produced_by is None or not item.produced_by.inputs:
+                found.append(item)
+            else:
+                found.extend(item.produced_by.leaves())
+        return found
+
+
+def parse_target(text: str) -> tuple[str, str | None]:
+    """Split ``<name>@<version>`` at the last ``@`` (a path may contain ``@`` too)."""
+    name, sep, version = text.rpartition("@")
+    if sep and name and version.lstrip("v").isdigit():
+        return name, version.lstrip("v")
+    if sep and name and text.startswith("model:"):
+        return name, version
+    return text, None
+
+
+def reproduce(
+    driver: neo4j.Driver,
+    text: str,
+    *,
+    depth: int = DEFAULT_DEPTH,
+    database: str | None = None,
+) -> ProducedVersion:
+    """The tree of runs and exact input versions behind ``<dataset>@<v>`` or ``model:<n>@<v>``."""
+    if not 1 <= depth <= MAX_DEPTH:
+        raise ReproduceError(f"--depth must be between 1 and {MAX_DEPTH}, not {depth}")
+    name, version = parse_target(text)
+    with driver.session(database=database) as session:
+        if name.startswith("model:"):
+            model = _model_root(session, name.removeprefix("model:"), version)
+            return replace(model, inputs=_expand_inputs(session, model.inputs, depth))
+        key = _version_key(session, name, version)
+        return _expand(session, [key], depth)[key]
+
+
+def _version_key(session: neo4j.Session, name: str, version: str | None) -> str:
+    dataset_key = _dataset_key(session, name)
+    wanted = version_key(dataset_key, int(version)) if version is not None else None
+    record = session.run(
+        DATASET_VERSION_LOOKUP.text,
+        version_key=wanted,
+        dataset_key=dataset_key,
+        version=None if version is None else int(version),
+    ).single()
+    if record is None:
+        what = f"version {version} of {dataset_key}" if version else f"a version of {dataset_key}"
+        raise ReproduceError(f"the graph has no {what}")
+    return str(record["key"])
+
+
+def _dataset_key(session: neo4j.Session, name: str) -> str:
+    """The one dataset that ``name`` (key, path, table name) names; raises ReproduceError."""
+    found = {
+        str(r["key"])
+        for r in session.run(RESOLVE_DATASETS.text, candidates=candidates(name, True))
+    }
+    if not found:
+        raise ReproduceError(f"no dataset in the graph matches {name!r}")
+    if len(found) > 1:
+        raise ReproduceError(f"{name!r} names several datasets, give one key: {sorted(found)}")
+    return found.pop()
+
+
+def _model_root(session: neo4j.Session, name: str, version: str | None) -> ProducedVersion:
+    record = session.run(
+        MODEL_INPUTS.text,
+        model_key=f"{name}@{version}",
+        name=name,
+        version=version,
+    ).single()
+    if record is None:
+        raise ReproduceError(f"the graph has no model {name}" + (f"@{version}" if version else ""))
+    return ProducedVersion(
+        key=str(record["key"]),
+        label=f"model {record['name']}@{record['version']}",
+        version=str(record["version"]),
+        operation="TRAIN",
+        job_name=record["job_name"],
+        run_id=record["run_id"],
+        app_name=record["app_name"],
+        started_at=record["recorded_at"],
+        inputs=tuple(_input(row) for row in record["inputs"]),
+    )
+
+
+def _expand(
+    session: neo4j.Session, keys: Sequence[str], depth: int
+) -> dict[str, ProducedVersion]:
+    """Producing runs of ``keys``, with their inputs expanded ``depth - 1`` further levels."""
+    levels: list[dict[str, ProducedVersion]] = []
+    frontier = list(dict.fromkeys(keys))
+    seen: set[str] = set()
+    for _ in range(depth):
+        if not frontier:
+            break
+        seen.update(frontier)
+        level = _step(session, frontier)
+        levels.append(level)
+        frontier = [
+            item_key
+            for produced in level.values()
+            for item in produced.inputs
+            if (item_key := _input_version_key(item)) is not None and item_key not in seen
+        ]
+    # Fold the levels bottom-up so that each input points at what produced it.
+    resolved: dict[str, ProducedVersion] = {}
+    for level in reversed(levels):
+        for key, produced in level.items():
+            resolved[key] = replace(produced, inputs=_link(produced.inputs, resolved))
+    return {key: resolved[key] for key in keys if key in resolved}
+
+
+def _expand_inputs(
+    session: neo4j.Session, inputs: Sequence[InputVersion], depth: int
+) -> tuple[InputVersion, ...]:
+    keys = [k for item in inputs if (k := _input_version_key(item)) is not None]
+    produced = _expand(session, keys, depth) if keys else {}
+    return _link(inputs, produced)
+
+
+def _step(session: neo4j.Session, keys: Sequence[str]) -> dict[str, ProducedVersion]:
+    """One level: for each version key the run that wrote it and what that run read."""
+    found: dict[str, ProducedVersion] = {}
+    for record in session.run(REPRODUCE_VERSION_STEP.text, version_keys=list(keys)):
+        key = str(record["version_key"])
+        if key in found and record["run_id"] is None:
+            continue
+        location = _location(record["namespace"], record["name"])
+        found[key] = ProducedVersion(
+            key=key,
+            label=f"{record['table_name'] or location}@v{record['version']}",
+            version=str(record["version"]),
+            operation=record["operation"],
+            job_name=record["job_name"],
+            run_id=record["run_id"],
+            app_name=record["app_name"],
+            started_at=record["started_at"],
+            inputs=tuple(_input(row) for row in record["inputs"] or ()),
+        )
+    return found
+
+
+def _input(row: Mapping[str, Any]) -> InputVersion:
+    version = row.get("version")
+    status = row.get("version_status") or ("exact" if version is not None else "unversioned")
+    return InputVersion(
+        dataset_key=str(row["dataset_key"]),
+        location=_location(row.get("namespace"), row.get("name")),
+        table=row.get("table"),
+        format=row.get("format"),
+        version=None if version is None else int(version),
+        version_status=str(status),
+        candidates=tuple(int(c) for c in row.get("candidates") or ()),
+    )
+
+
+def _input_version_key(item: InputVersion) -> str | None:
+    return None if item.version is None else version_key(item.dataset_key, item.version)
+
+
+def _link(
+    inputs: Sequence[InputVersion], produced: Mapping[str, ProducedVersion]
+) -> tuple[InputVersion, ...]:
+    linked = []
+    for item in inputs:
+        key = _input_version_key(item)
+        source = produced.get(key) if key else None
+        has_run = source is not None and source.run_id is not None
+        linked.append(replace(item, produced_by=source if has_run else None))
+    return tuple(linked)
+
+
+def _location(namespace: Any, name: Any) -> str:
+    """The path or URI a user passes to Spark for a dataset named per OpenLineage."""
+    ns, path = str(namespace or ""), str(name or "")
+    if ns == "file":
+        return path
+    if "://" in ns:
+        return f"{ns.rstrip('/')}/{path.lstrip('/')}"
+    return f"{ns}:{path}" if ns else path
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def format_tree(root: ProducedVersion) -> str:
+    """A readable tree, then the time-travel reads of its direct and of its raw inputs."""
+    lines = [_headline(root)]
+    _tree_lines(root, "", lines)
+    for title, items in (
+        ("Read exactly what it was built from:", root.inputs),
+        ("Or rebuild the whole chain from the raw inputs at these versions:", root.leaves()),
+    ):
+        reads = _reads(items)
+        if reads:
+            lines += ["", title, *(f"  {read}" for read in reads)]
+    return "\n".join(lines)
+
+
+def _reads(items: Sequence[InputVersion]) -> list[str]:
+    reads: list[str] = []
+    for item in items:
+        read = item.time_travel_read() or f"# {item.location}: {_status_text(item)}"
+        if read not in reads:
+            reads.append(read)
+    return reads
+
+
+def format_json(root: ProducedVersion) -> str:
+    payload = root.to_dict()
+    payload["raw_inputs"] = [leaf.to_dict() for leaf in root.leaves()]
+    return json.dumps(payload, indent=2, sort_keys=True, default=str)
+
+
+def _headline(produced: ProducedVersion) -> str:
+    if produced.run_id is None:
+        return f"{produced.label}  (no recorded run wrote it: a raw source)"
+    job = produced.job_name or "?"
+    operation = f" {produced.operation}" if produced.operation else ""
+    return f"{produced.label}  <-{operation} by job {job} (run {produced.run_id})"
+
+
+def _tree_lines(produced: ProducedVersion, indent: str, lines: list[str]) -> None:
+    for index, item in enumerate(produced.inputs):
+        last = index == len(produced.inputs) - 1
+        branch = "└── " if last else "├── "
+        child_indent = indent + ("    " if last else "│   ")
+        label = item.table or item.location
+        version = f"@v{item.version}" if item.version is not None else f" ({_status_text(item)})"
+        if item.produced_by is None:
+            lines.append(f"{indent}{branch}{label}{version}  [source: no recorded run wrote it]")
+        else:
+            lines.append(f"{indent}{branch}{_headline(item.produced_by)}")
+            _tree_lines(item.produced_by, child_indent, lines)
+
+
+def _status_text(item: InputVersion) -> str:
+    if item.version_status == "ambiguous":
+        return f"version ambiguous between {', '.join(map(str, item.candidates))}"
+    if item.version_status == "unversioned":
+        return "not versioned"
+    return f"version {item.version_status}"
+
+
+def run_reproduce(
+    settings: Neo4jSettings, target: str, *, depth: int, fmt: str, out: TextIO | None = None
+) -> int:
+    """The ``reproduce`` command: print the tree (``text``) or the JSON document."""
+    with open_driver(settings) as driver:
+        root = reproduce(driver, target, depth=depth, database=settings.database)
+    text = format_json(root) if fmt == "json" else format_tree(root)
+    (out or sys.stdout).write(text + "\n")
+    return 0

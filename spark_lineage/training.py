@@ -1,0 +1,97 @@
+"""``record_model``: link a trained model to the exact dataset versions it was trained on.
+
+The training DataFrame's plan is captured like any query (the same capture and lineage code the
+listener runs), so the Delta versions it read, time travel included, come from Spark itself rather
+than from what the user says. The event goes out through the agent attached to the session, in
+order with the job's other lineage, and lands in the graph as
+``(:Model)-[:TRAINED_ON]->(:DatasetVersion)``. With MLflow installed and a run active, its run id
+is recorded on the model too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from spark_lineage.model import (
+    EventType,
+    InputDataset,
+    LineageEvent,
+    ModelInfo,
+)
+
+log = logging.getLogger(__name__)
+
+
+def record_model(
+    name: str,
+    version: str,
+    training_data: Any,
+    *,
+    uri: str | None = None,
+    metrics: Mapping[str, float] | None = None,
+    params: Mapping[str, Any] | None = None,
+    framework: str = "spark-ml",
+) -> LineageEvent | None:
+    """Record that model ``name@version`` was trained on ``training_data`` (a DataFrame).
+
+    Returns the event sent (or ``None`` when it could not be built); never raises into the job.
+    The inputs are the datasets the DataFrame reads, with the exact versions Spark resolved.
+    """
+    try:
+        from spark_lineage.agent import attach, new_run_id
+
+        spark = training_data.sparkSession
+        agent = attach(spark)
+        if not agent.enabled:
+            log.warning("spark-lineage: model %s@%s not recorded: agent disabled", name, version)
+            return None
+        inputs = _training_inputs(training_data)
+        model = ModelInfo(
+            name=name,
+            version=str(version),
+            uri=uri,
+            framework=framework,
+            metrics={str(k): float(v) for k, v in (metrics or {}).items()},
+            params={str(k): str(v) for k, v in (params or {}).items()},
+            mlflow_run_id=_mlflow_run_id(),
+        )
+        now = int(time.time() * 1000)
+        event = LineageEvent(
+            run_id=new_run_id(),
+            event_type=EventType.COMPLETE,
+            job_namespace=agent.config.namespace,
+            job_name=f"{agent.app.app_name}.train.{name}",
+            event_time_ms=now,
+            started_at_ms=now,
+            ended_at_ms=now,
+            app=agent.app,
+            inputs=inputs,
+            function_name="record_model",
+            parent_run_id=agent.app_run_id,
+            model=model,
+        )
+        agent.submit(event)
+        return event
+    except Exception:
+        log.warning("spark-lineage: could not record model %s@%s", name, version, exc_info=True)
+        return None
+
+
+def _training_inputs(training_data: Any) -> tuple[InputDataset, ...]:
+    from spark_lineage.capture.plan import capture_plan
+    from spark_lineage.lineage import extract_lineage
+
+    plan = capture_plan(training_data._jdf.queryExecution(), "record_model")
+    return extract_lineage(plan).inputs
+
+
+def _mlflow_run_id() -> str | None:
+    try:
+        import mlflow  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    run = mlflow.active_run()
+    return None if run is None else str(run.info.run_id)

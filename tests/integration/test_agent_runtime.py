@@ -1,0 +1,334 @@
+"""The agent on real Spark (the shared session): events, failures, isolation, back-pressure.
+
+Each test attaches its own agent to the shared session and closes it at the end, so tests do not
+see each other's events.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spark_lineage.agent import DisabledAgent, LineageAgent, attach
+from spark_lineage.model import CapturedPlan, LineageEvent, QueryLineage
+from spark_lineage.sinks.base import Sink, SinkSettings
+from spark_lineage.sinks.registry import register_sink
+
+pytestmark = pytest.mark.integration
+
+
+class ExplodingSink(Sink):
+    """A sink whose backend is always down."""
+
+    type_name = "exploding"
+
+    @classmethod
+    def from_settings(cls, settings: SinkSettings) -> ExplodingSink:
+        return cls()
+
+    def emit(self, event: LineageEvent) -> None:
+        raise ConnectionError("backend unreachable")
+
+    def flush(self, timeout: float | None = None) -> bool:
+        raise ConnectionError("backend unreachable")
+
+
+register_sink("exploding", ExplodingSink)
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def events_file(tmp_path: Path) -> Path:
+    return tmp_path / "events.jsonl"
+
+
+@pytest.fixture
+def agent_conf(events_file: Path) -> dict[str, str]:
+    return {"spark.lineage.openlineage.path": str(events_file)}
+
+
+@pytest.fixture
+def close_agents() -> Iterator[list[Any]]:
+    agents: list[Any] = []
+    yield agents
+    for agent in agents:
+        agent.close(30)
+
+
+def start(spark: Any, conf: dict[str, str], close_agents: list[Any], **kwargs: Any) -> Any:
+    agent = attach(spark, conf, **kwargs)
+    close_agents.append(agent)
+    return agent
+
+
+def test_attached_agent_reports_a_write_with_run_job_app_timing_and_datasets(
+    spark: Any,
+    tmp_path: Path,
+    events_file: Path,
+    agent_conf: dict[str, str],
+    close_agents: list[Any],
+) -> None:
+    agent = start(spark, agent_conf, close_agents)
+    assert isinstance(agent, LineageAgent)
+    source, target = str(tmp_path / "source"), str(tmp_path / "target")
+    spark.range(4).selectExpr("id", "id * 2 AS doubled").write.parquet(source)
+    before_ms = int(time.time() * 1000)
+    spark.read.parquet(source).selectExpr("doubled + 1 AS plus").write.parquet(target)
+
+    assert agent.flush(60)
+    events = read_events(events_file)
+    writes = [e for e in events if any(o["name"].endswith("/target") for o in e["outputs"])]
+    assert len(writes) == 1
+    (event,) = writes
+    assert event["eventType"] == "COMPLETE"
+    assert uuid.UUID(event["run"]["runId"])
+    assert event["job"]["namespace"] == "spark"
+    target_label = re.sub(r"[^0-9A-Za-z_]+", "_", target).strip("_").lower()
+    assert event["job"]["name"] == f"spark_lineage_tests.command.{target_label}"
+    app = event["run"]["facets"]["spark_applicationDetails"]
+    assert app["applicationId"] == spark.sparkContext.applicationId
+    assert app["appName"] == "spark-lineage-tests"
+    query = event["run"]["facets"]["spark_lineage_query"]
+    assert query["durationMs"] >= 0
+    assert event["eventTime"] >= time.strftime("%Y-%m-%dT", time.gmtime(before_ms / 1000))
+    assert [(i["namespace"], i["name"]) for i in event["inputs"]] == [("file", source)]
+    assert [(o["namespace"], o["name"]) for o in event["outputs"]] == [("file", target)]
+
+
+def test_a_query_that_fails_in_spark_produces_a_fail_event(
+    spark: Any, events_file: Path, agent_conf: dict[str, str], close_agents: list[Any]
+) -> None:
+    agent = start(spark, agent_conf, close_agents)
+    with pytest.raises(Exception, match=r"USER_RAISED_EXCEPTION|boom"):
+        spark.range(2).selectExpr("raise_error('boom') AS x").collect()
+
+    assert agent.flush(60)
+    fails = [e for e in read_events(events_file) if e["eventType"] == "FAIL"]
+    assert len(fails) == 1
+    assert "boom" in fails[0]["run"]["facets"]["errorMessage"]["message"]
+    assert fails[0]["run"]["facets"]["errorMessage"]["stackTrace"].startswith("\tat ")
+    assert fails[0]["run"]["facets"]["spark_lineage_query"]["durationMs"] > 0
+    assert agent.health().fail_events == 1
+
+
+def test_an_analysis_error_also_produces_a_fail_event_with_the_sql(
+    spark: Any, events_file: Path, agent_conf: dict[str, str], close_agents: list[Any]
+) -> None:
+    agent = start(spark, agent_conf, close_agents)
+    with pytest.raises(Exception, match="UNRESOLVED_COLUMN"):
+        spark.sql("SELECT no_such_column FROM range(3)").collect()
+
+    assert agent.flush(60)
+    (fail,) = [e for e in read_events(events_file) if e["eventType"] == "FAIL"]
+    assert "UNRESOLVED_COLUMN" in fail["run"]["facets"]["errorMessage"]["message"]
+    assert fail["job"]["facets"]["sql"]["query"] == "SELECT no_such_column FROM range(3)"
+
+
+def test_a_sink_that_raises_affects_neither_the_job_nor_the_other_sinks(
+    spark: Any, tmp_path: Path, events_file: Path, close_agents: list[Any]
+) -> None:
+    conf = {
+        "spark.lineage.sinks": "exploding,openlineage",
+        "spark.lineage.openlineage.path": str(events_file),
+    }
+    agent = start(spark, conf, close_agents)
+    spark.range(3).write.parquet(str(tmp_path / "out"))
+    assert spark.range(5).count() == 5
+
+    assert agent.flush(60) is False  # the exploding sink could not flush: said, not raised
+    health = agent.health()
+    assert health.processed == 2
+    assert health.sink_errors["0:exploding"] >= 2
+    assert health.sink_errors["1:openlineage"] == 0
+    assert len(read_events(events_file)) == 2
+
+
+def test_a_full_queue_skips_with_a_count_instead_of_blocking_the_job(
+    spark: Any,
+    events_file: Path,
+    agent_conf: dict[str, str],
+    close_agents: list[Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    release = threading.Event()
+
+    def stuck_capture(query_execution: Any, function_name: str, ended_at_ms: int) -> CapturedPlan:
+        release.wait(120)
+        return CapturedPlan(nodes=())
+
+    conf = {**agent_conf, "spark.lineage.queue.size": "1"}
+    agent = start(
+        spark, conf, close_agents, capture=stuck_capture, extract=lambda p: QueryLineage()
+    )
+    started = time.monotonic()
+    for n in range(6):
+        assert spark.range(n + 1).count() == n + 1
+    spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty(30_000)
+    elapsed = time.monotonic() - started
+
+    health = agent.health()
+    assert health.seen == 6
+    assert health.skipped >= 4  # one in the worker, at most one queued
+    assert health.queued + health.skipped == health.seen
+    assert elapsed < 60
+    assert any("queue full" in r.getMessage() for r in caplog.records)
+    release.set()
+    assert agent.flush(60)
+    assert agent.health().processed == health.queued
+
+
+def test_nothing_raised_in_capture_or_lineage_reaches_the_job(
+    spark: Any, events_file: Path, agent_conf: dict[str, str], close_agents: list[Any]
+) -> None:
+    def broken_capture(query_execution: Any, function_name: str, ended_at_ms: int) -> CapturedPlan:
+        raise RuntimeError("capture bug")
+
+    agent = start(spark, agent_conf, close_agents, capture=broken_capture)
+    assert spark.range(3).count() == 3
+
+    assert agent.flush(60)
+    assert agent.health().failed == 1
+    (event,) = read_events(events_file)
+    assert event["eventType"] == "COMPLETE"
+    assert "capture bug" in event["run"]["facets"]["spark_lineage_query"]["warnings"][0]
+
+
+def test_nothing_raised_on_the_listener_thread_reaches_the_job(
+    spark: Any,
+    agent_conf: dict[str, str],
+    close_agents: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    agent = start(spark, agent_conf, close_agents)
+
+    def exploding_offer(pending: Any) -> bool:
+        raise MemoryError("listener bug")
+
+    monkeypatch.setattr(agent.listener, "_offer", exploding_offer)
+    assert spark.range(3).count() == 3
+    assert spark.range(4).count() == 4
+    spark.sparkContext._jsc.sc().listenerBus().waitUntilEmpty(30_000)
+
+    assert agent.listener.stats.callback_errors == 2
+
+
+def test_listener_thread_time_is_under_a_millisecond_at_p50(
+    spark: Any, agent_conf: dict[str, str], close_agents: list[Any]
+) -> None:
+    agent = start(spark, agent_conf, close_agents, extract=lambda p: QueryLineage())
+    for n in range(20):
+        spark.range(n + 1).count()
+    assert agent.flush(60)
+
+    health = agent.health()
+    assert health.seen == 20
+    assert health.listener_ms_p50 < 1.0
+
+
+def test_kill_switch_leaves_the_session_untouched(
+    spark: Any, events_file: Path, agent_conf: dict[str, str]
+) -> None:
+    agent = attach(spark, {**agent_conf, "spark.lineage.enabled": "false"})
+    spark.range(2).count()
+
+    assert isinstance(agent, DisabledAgent)
+    assert agent.flush(1) is True
+    assert not events_file.exists()
+
+
+def test_an_invalid_setting_disables_the_agent_with_one_log_line(
+    spark: Any, agent_conf: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="spark_lineage")
+    agent = attach(spark, {**agent_conf, "spark.lineage.queue.size": "lots"})
+    spark.range(2).count()
+
+    assert isinstance(agent, DisabledAgent)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "spark.lineage.queue.size must be an integer" in errors[0].getMessage()
+
+
+def test_close_logs_the_health_line_and_is_idempotent(
+    spark: Any, agent_conf: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="spark_lineage")
+    agent = attach(spark, agent_conf, extract=lambda p: QueryLineage())
+    spark.range(2).count()
+    agent.close(60)
+    agent.close(60)
+
+    health_lines = [r.getMessage() for r in caplog.records if "health:" in r.getMessage()]
+    assert len(health_lines) == 1
+    assert "queries seen=1 processed=1 skipped=0 failed=0" in health_lines[0]
+
+
+def test_column_lineage_and_schema_of_a_delta_write_reach_the_openlineage_event(
+    spark: Any,
+    tmp_path: Path,
+    events_file: Path,
+    agent_conf: dict[str, str],
+    close_agents: list[Any],
+) -> None:
+    agent = start(spark, agent_conf, close_agents)
+    source, target = str(tmp_path / "orders"), str(tmp_path / "totals")
+    spark.createDataFrame([(1, 2.0), (1, 3.0), (2, 5.0)], ["customer", "amount"]).write.format(
+        "delta"
+    ).save(source)
+    spark.read.format("delta").load(source).groupBy("customer").agg(
+        {"amount": "sum"}
+    ).withColumnRenamed("sum(amount)", "total").write.format("delta").save(target)
+
+    assert agent.flush(60)
+    (event,) = [
+        e for e in read_events(events_file) if e["outputs"] and e["outputs"][0]["name"] == target
+    ]
+    (read,) = event["inputs"]
+    (written,) = event["outputs"]
+    assert read["name"] == source
+    assert written["facets"]["storage"]["storageLayer"] == "delta"
+    fields = written["facets"]["columnLineage"]["fields"]
+    total_sources = {(f["name"], f["field"]) for f in fields["total"]["inputFields"]}
+    assert (source, "amount") in total_sources
+    assert [f["name"] for f in written["facets"]["schema"]["fields"]] == ["customer", "total"]
+
+
+def test_submitted_events_reach_the_sinks_in_order_with_query_events(
+    spark: Any, events_file: Path, agent_conf: dict[str, str], close_agents: list[Any]
+) -> None:
+    from spark_lineage.model import EventType
+
+    agent = start(spark, agent_conf, close_agents, extract=lambda p: QueryLineage())
+    spark.range(2).count()
+    agent.flush(60)
+    submitted = LineageEvent(
+        run_id=str(uuid.uuid4()),
+        event_type=EventType.COMPLETE,
+        job_namespace="spark",
+        job_name="spark_lineage_tests.train.model",
+        event_time_ms=1,
+        started_at_ms=1,
+        ended_at_ms=1,
+        app=agent.app,
+        function_name="record_model",
+    )
+
+    assert agent.submit(submitted) is True
+    assert agent.flush(60)
+    names = [e["job"]["name"] for e in read_events(events_file)]
+    assert names == ["spark_lineage_tests.count", "spark_lineage_tests.train.model"]
+    assert agent.health().processed == 2

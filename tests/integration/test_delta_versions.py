@@ -1,0 +1,526 @@
+"""Delta versions on real tables: what each read form read, what each write form created.
+
+Reads call ``delta_reads`` on ``df._jdf.queryExecution()``; writes record the ``QueryExecution``
+Spark hands to a ``QueryExecutionListener`` (as the agent does) and call ``resolve_delta_write``
+with it afterwards. Every write must resolve to exactly one commit, the one DESCRIBE HISTORY
+shows for it. Concurrent writers are in test_delta_versions_concurrent.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spark_lineage.capture.delta import (
+    DeltaRead,
+    DeltaWrite,
+    delta_facts,
+    delta_read_version,
+    delta_reads,
+    delta_table_path,
+    resolve_delta_write,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass(frozen=True)
+class Finished:
+    function_name: str
+    query_execution: Any
+    ended_at_ms: int
+
+
+class QueryRecorder:
+    """A py4j QueryExecutionListener that keeps every finished query, like the agent's."""
+
+    class Java:
+        implements = ["org.apache.spark.sql.util.QueryExecutionListener"]
+
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark
+        self.finished: list[Finished] = []
+
+    def onSuccess(self, function_name: str, qe: Any, duration_ns: int) -> None:
+        self.finished.append(Finished(function_name, qe, int(time.time() * 1000)))
+
+    def onFailure(self, function_name: str, qe: Any, exception: Any) -> None:
+        self.finished.append(Finished(function_name, qe, int(time.time() * 1000)))
+
+    def run(self, action: Callable[[], Any]) -> list[Finished]:
+        """The queries that finished while ``action`` ran (listener bus drained)."""
+        bus = self.spark.sparkContext._jsc.sc().listenerBus()
+        bus.waitUntilEmpty()
+        start = len(self.finished)
+        action()
+        bus.waitUntilEmpty()
+        return self.finished[start:]
+
+    def write(self, action: Callable[[], Any]) -> DeltaWrite:
+        """Run a write; exactly one of its queries must be a Delta write, resolved here."""
+        writes = [
+            w
+            for f in self.run(action)
+            if (w := resolve_delta_write(f.query_execution, f.ended_at_ms)) is not None
+        ]
+        assert len(writes) == 1, [w.command for w in writes]
+        return writes[0]
+
+
+@pytest.fixture(scope="module")
+def recorder(spark: Any) -> Iterator[QueryRecorder]:
+    from pyspark.java_gateway import ensure_callback_server_started
+
+    ensure_callback_server_started(spark.sparkContext._gateway)
+    recorder = QueryRecorder(spark)
+    manager = spark._jsparkSession.listenerManager()
+    manager.register(recorder)
+    yield recorder
+    manager.unregister(recorder)
+
+
+def history(spark: Any, table: str) -> dict[int, str]:
+    rows = spark.sql(f"DESCRIBE HISTORY {table}").select("version", "operation").collect()
+    return {r.version: r.operation for r in rows}
+
+
+def assert_created(spark: Any, write: DeltaWrite, table: str, operation: str) -> None:
+    """The resolved commit is exact, is the table's newest, and history agrees on it."""
+    versions = history(spark, table)
+    assert write.version.status == "exact", write.to_dict()
+    assert write.version.version == max(versions)
+    assert write.version.operation == operation
+    assert versions[max(versions)] == operation
+    assert write.version.timestamp_ms is not None
+
+
+def rows(n: int, start: int = 0) -> str:
+    return f"SELECT CAST(id AS BIGINT) AS id, CAST(id % 2 AS BIGINT) AS p FROM range({start}, {n})"  # noqa: S608
+
+
+def versions_read(reads: tuple[DeltaRead, ...]) -> list[tuple[str, int | None, bool]]:
+    return [
+        (Path(r.path.removeprefix("file:")).name, r.version.version, r.time_travel) for r in reads
+    ]
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def three_versions(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A path table and a catalog table, each with versions 0 (ids 0-2), 1 (+3,4), 2 (-0)."""
+    base = tmp_path_factory.mktemp("delta_reads")
+    path = str(base / "events")
+    spark.sql(rows(3)).write.format("delta").save(path)
+    spark.sql(rows(5, 3)).write.format("delta").mode("append").save(path)
+    spark.sql(f"DELETE FROM delta.`{path}` WHERE id = 0")  # noqa: S608
+    spark.sql("DROP TABLE IF EXISTS read_versions")
+    spark.sql(f"CREATE TABLE read_versions USING delta AS {rows(3)}")
+    spark.sql(f"INSERT INTO read_versions {rows(5, 3)}")
+    spark.sql("DELETE FROM read_versions WHERE id = 0")
+    stamps = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").select("version", "timestamp")
+    at_v1 = next(r.timestamp for r in stamps.collect() if r.version == 1)
+    return {"path": path, "v1_time": at_v1.strftime("%Y-%m-%d %H:%M:%S.%f")}
+
+
+READ_CASES: list[tuple[str, Callable[[Any, dict[str, Any]], Any], int, bool]] = [
+    ("path, latest", lambda s, t: s.read.format("delta").load(t["path"]), 2, False),
+    (
+        "path, versionAsOf",
+        lambda s, t: s.read.format("delta").option("versionAsOf", 1).load(t["path"]),
+        1,
+        True,
+    ),
+    (
+        "path, timestampAsOf",
+        lambda s, t: s.read.format("delta").option("timestampAsOf", t["v1_time"]).load(t["path"]),
+        1,
+        True,
+    ),
+    ("path@v0", lambda s, t: s.read.format("delta").load(t["path"] + "@v0"), 0, True),
+    ("SQL delta.`path@v0`", lambda s, t: s.sql(f"SELECT * FROM delta.`{t['path']}@v0`"), 0, True),  # noqa: S608
+    (
+        "SQL path VERSION AS OF",
+        lambda s, t: s.sql(f"SELECT * FROM delta.`{t['path']}` VERSION AS OF 1"),  # noqa: S608
+        1,
+        True,
+    ),
+    (
+        "SQL path TIMESTAMP AS OF",
+        lambda s, t: s.sql(f"SELECT * FROM delta.`{t['path']}` TIMESTAMP AS OF '{t['v1_time']}'"),  # noqa: S608
+        1,
+        True,
+    ),
+    ("catalog, latest", lambda s, t: s.table("read_versions"), 2, False),
+    (
+        "catalog, versionAsOf option",
+        lambda s, t: s.read.option("versionAsOf", 0).table("read_versions"),
+        0,
+        True,
+    ),
+    (
+        "catalog, SQL VERSION AS OF",
+        lambda s, t: s.sql("SELECT * FROM read_versions VERSION AS OF 1"),
+        1,
+        True,
+    ),
+    (
+        "catalog, DeltaTable API",
+        lambda s, t: (
+            __import__("delta.tables").tables.DeltaTable.forName(s, "read_versions").toDF()
+        ),
+        2,
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("read", "expected_version", "time_travel"),
+    [pytest.param(c[1], c[2], c[3], id=c[0]) for c in READ_CASES],
+)
+def test_read_reports_the_snapshot_version_it_read(
+    spark: Any,
+    three_versions: dict[str, Any],
+    read: Callable[[Any, dict[str, Any]], Any],
+    expected_version: int,
+    time_travel: bool,
+) -> None:
+    df = read(spark, three_versions)
+    df.collect()
+
+    reads = delta_reads(df._jdf.queryExecution())
+
+    assert len(reads) == 1
+    assert reads[0].version.version == expected_version
+    assert reads[0].time_travel is time_travel
+    assert reads[0].path.startswith("file:/")
+
+
+def test_catalog_read_names_the_table(spark: Any, three_versions: dict[str, Any]) -> None:
+    reads = delta_reads(spark.table("read_versions")._jdf.queryExecution())
+
+    assert reads[0].table == "spark_catalog.default.read_versions"
+    assert reads[0].path.endswith("/read_versions")
+
+
+def test_version_read_stays_the_one_scanned_after_the_table_moves_on(
+    spark: Any, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "moving")
+    spark.sql(rows(2)).write.format("delta").save(path)
+    df = spark.read.format("delta").load(path)
+    df.collect()  # scans version 0
+    spark.sql(rows(4, 2)).write.format("delta").mode("append").save(path)  # version 1
+
+    assert [r.version.version for r in delta_reads(df._jdf.queryExecution())] == [0]
+
+
+def test_self_join_across_two_versions_reports_both(
+    spark: Any, three_versions: dict[str, Any]
+) -> None:
+    path = three_versions["path"]
+    df = spark.sql(
+        f"SELECT a.id FROM delta.`{path}` VERSION AS OF 0 a JOIN delta.`{path}` b ON a.id = b.id"  # noqa: S608
+    )
+    df.collect()
+
+    assert sorted(versions_read(delta_reads(df._jdf.queryExecution()))) == [
+        ("events", 0, True),
+        ("events", 2, False),
+    ]
+
+
+def test_tables_read_only_in_subqueries_are_reported(
+    spark: Any, three_versions: dict[str, Any]
+) -> None:
+    path = three_versions["path"]
+    in_latest = "id IN (SELECT id FROM read_versions)"
+    below_max_of_v0 = "id <= (SELECT max(id) FROM read_versions VERSION AS OF 0)"  # from stats
+    where = f"WHERE {in_latest} AND {below_max_of_v0}"
+    df = spark.sql(f"SELECT id FROM delta.`{path}` VERSION AS OF 1 {where}")  # noqa: S608
+    df.collect()
+
+    assert sorted(versions_read(delta_reads(df._jdf.queryExecution()))) == [
+        ("events", 1, True),
+        ("read_versions", 0, True),
+        ("read_versions", 2, False),
+    ]
+
+
+def test_one_leaf_at_a_time_v1_logical_relation(spark: Any, three_versions: dict[str, Any]) -> None:
+    df = spark.read.format("delta").option("versionAsOf", 1).load(three_versions["path"])
+    leaf = df._jdf.queryExecution().analyzed().collectLeaves().apply(0)
+
+    assert leaf.getClass().getSimpleName() == "LogicalRelation"
+    assert delta_read_version(leaf) is not None
+    assert delta_read_version(leaf).version == 1  # type: ignore[union-attr]
+    assert delta_table_path(leaf) == "file:" + three_versions["path"]
+
+
+def test_one_leaf_at_a_time_v2_relation_of_a_write_target(
+    spark: Any, recorder: QueryRecorder, three_versions: dict[str, Any]
+) -> None:
+    spark.sql("DROP TABLE IF EXISTS v2_target")
+    spark.sql(f"CREATE TABLE v2_target USING delta AS {rows(2)}")  # version 0
+    finished = recorder.run(lambda: spark.sql(f"INSERT INTO v2_target {rows(4, 2)}"))
+    append = next(f for f in finished if f.function_name == "append")
+    relation = append.query_execution.analyzed().table()
+
+    assert relation.getClass().getSimpleName() == "DataSourceV2Relation"
+    assert delta_read_version(relation) is not None
+    assert delta_read_version(relation).version == 0  # type: ignore[union-attr]
+    assert (delta_table_path(relation) or "").endswith("/v2_target")
+
+
+def test_non_delta_sources_are_not_reported(spark: Any, tmp_path: Path) -> None:
+    spark.range(3).write.parquet(str(tmp_path / "plain"))
+    df = spark.read.parquet(str(tmp_path / "plain")).join(spark.range(2), "id")
+    df.collect()
+
+    assert delta_reads(df._jdf.queryExecution()) == ()
+
+
+def test_reading_versions_costs_few_py4j_round_trips(
+    spark: Any, three_versions: dict[str, Any]
+) -> None:
+    df = spark.read.format("delta").load(three_versions["path"])
+    qe = df._jdf.queryExecution()
+    qe.optimizedPlan()
+    client = qe._gateway_client
+    original = client.send_command
+    calls = 0
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return original(*args, **kwargs)
+
+    client.send_command = counting
+    try:
+        delta_reads(qe)
+    finally:
+        client.send_command = original
+
+    assert calls <= 45  # two short walks (optimized + analyzed) of a one-leaf plan
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+def test_path_writes_save_append_replace_where_merge_schema(
+    spark: Any, recorder: QueryRecorder, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "by_path")
+    table = f"delta.`{path}`"
+    writer = spark.sql(rows(4))
+
+    created = recorder.write(lambda: writer.write.format("delta").partitionBy("p").save(path))
+    assert_created(spark, created, table, "WRITE")
+    assert created.version.version == 0
+    assert created.version.operation_parameters["partitionBy"] == '["p"]'
+    assert created.path == "file:" + path
+
+    appended = recorder.write(lambda: writer.write.format("delta").mode("append").save(path))
+    assert_created(spark, appended, table, "WRITE")
+    assert appended.version.operation_parameters["mode"] == "Append"
+    assert appended.version.operation_metrics["numOutputRows"] == "4"
+
+    replaced = recorder.write(
+        lambda: (
+            spark.sql("SELECT 7L AS id, 0L AS p")
+            .write.format("delta")
+            .mode("overwrite")
+            .option("replaceWhere", "p = 0")
+            .save(path)
+        )
+    )
+    assert_created(spark, replaced, table, "WRITE")
+    assert replaced.version.operation_parameters["predicate"] == "p = 0"
+
+    evolved = recorder.write(
+        lambda: (
+            spark.sql("SELECT 8L AS id, 1L AS p, 'x' AS extra")
+            .write.format("delta")
+            .mode("append")
+            .option("mergeSchema", "true")
+            .save(path)
+        )
+    )
+    assert_created(spark, evolved, table, "WRITE")
+    assert evolved.version.version == 3
+    assert evolved.read_version == 2
+
+
+def test_catalog_writes_save_as_table_insert_and_write_to(
+    spark: Any, recorder: QueryRecorder
+) -> None:
+    spark.sql("DROP TABLE IF EXISTS written")
+    df = spark.sql(rows(3))
+
+    created = recorder.write(lambda: df.write.format("delta").saveAsTable("written"))
+    assert_created(spark, created, "written", "CREATE TABLE AS SELECT")
+    assert created.table == "spark_catalog.default.written"
+
+    appended = recorder.write(
+        lambda: df.write.format("delta").mode("append").saveAsTable("written")
+    )
+    assert_created(spark, appended, "written", "WRITE")
+
+    inserted = recorder.write(lambda: spark.sql(f"INSERT INTO written {rows(9, 7)}"))
+    assert_created(spark, inserted, "written", "WRITE")
+    assert inserted.version.operation_metrics["numOutputRows"] == "2"
+
+    overwritten = recorder.write(lambda: spark.sql(f"INSERT OVERWRITE written {rows(2)}"))
+    assert_created(spark, overwritten, "written", "WRITE")
+    assert overwritten.version.operation_parameters["mode"] == "Overwrite"
+
+    written_to = recorder.write(lambda: df.writeTo("written").append())
+    assert_created(spark, written_to, "written", "WRITE")
+
+    replaced = recorder.write(
+        lambda: df.write.format("delta").mode("overwrite").saveAsTable("written")
+    )
+    assert_created(spark, replaced, "written", "CREATE OR REPLACE TABLE AS SELECT")
+    assert replaced.version.version == 5
+
+
+def test_insert_into_a_path_table_in_sql(
+    spark: Any, recorder: QueryRecorder, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "sql_path")
+    spark.sql(rows(2)).write.format("delta").save(path)
+
+    inserted = recorder.write(lambda: spark.sql(f"INSERT INTO delta.`{path}` {rows(4, 2)}"))
+
+    assert_created(spark, inserted, f"delta.`{path}`", "WRITE")
+    assert inserted.path == "file:" + path
+
+
+def test_create_and_replace_table_as_select(spark: Any, recorder: QueryRecorder) -> None:
+    spark.sql("DROP TABLE IF EXISTS ctas_target")
+
+    created = recorder.write(
+        lambda: spark.sql(f"CREATE TABLE ctas_target USING delta AS {rows(3)}")
+    )
+    assert_created(spark, created, "ctas_target", "CREATE TABLE AS SELECT")
+
+    replaced = recorder.write(
+        lambda: spark.sql(f"CREATE OR REPLACE TABLE ctas_target USING delta AS {rows(5)}")
+    )
+    assert_created(spark, replaced, "ctas_target", "CREATE OR REPLACE TABLE AS SELECT")
+
+    replaced_only = recorder.write(
+        lambda: spark.sql(f"REPLACE TABLE ctas_target USING delta AS {rows(2)}")
+    )
+    assert_created(spark, replaced_only, "ctas_target", "REPLACE TABLE AS SELECT")
+    assert replaced_only.version.version == 2
+
+
+def test_update_delete_merge_in_sql(spark: Any, recorder: QueryRecorder) -> None:
+    spark.sql("DROP TABLE IF EXISTS dml")
+    spark.sql(f"CREATE TABLE dml USING delta AS {rows(4)}")
+
+    updated = recorder.write(lambda: spark.sql("UPDATE dml SET id = id * 10 WHERE id = 1"))
+    assert_created(spark, updated, "dml", "UPDATE")
+    assert updated.version.operation_metrics["numUpdatedRows"] == "1"
+    assert updated.read_version == 0
+
+    deleted = recorder.write(lambda: spark.sql("DELETE FROM dml WHERE id = 0"))
+    assert_created(spark, deleted, "dml", "DELETE")
+    assert deleted.version.operation_metrics["numDeletedRows"] == "1"
+
+    merged = recorder.write(
+        lambda: spark.sql(
+            "MERGE INTO dml t USING (SELECT id, p FROM dml WHERE id > 1 UNION ALL SELECT 50, 0) s "
+            "ON t.id = s.id WHEN MATCHED THEN UPDATE SET p = s.p + 1 "
+            "WHEN NOT MATCHED THEN INSERT *"
+        )
+    )
+    assert_created(spark, merged, "dml", "MERGE")
+    assert merged.version.operation_metrics["numTargetRowsInserted"] == "1"
+    assert merged.fingerprint.after_version == 2
+
+
+def test_update_delete_merge_through_the_delta_table_api(
+    spark: Any, recorder: QueryRecorder, tmp_path: Path
+) -> None:
+    from delta.tables import DeltaTable
+
+    path = str(tmp_path / "api")
+    spark.sql(rows(4)).write.format("delta").save(path)
+    table = DeltaTable.forPath(spark, path)
+    name = f"delta.`{path}`"
+
+    updated = recorder.write(lambda: table.update("id = 2", {"p": "p + 100"}))
+    assert_created(spark, updated, name, "UPDATE")
+
+    deleted = recorder.write(lambda: table.delete("id = 3"))
+    assert_created(spark, deleted, name, "DELETE")
+
+    source = spark.sql("SELECT CAST(id AS BIGINT) AS id, 9L AS p FROM range(1, 6)")
+    merged = recorder.write(
+        lambda: (
+            table.alias("t")
+            .merge(source.alias("s"), "t.id = s.id")
+            .whenMatchedUpdate(set={"p": "s.p"})
+            .whenNotMatchedInsertAll()
+            .execute()
+        )
+    )
+    assert_created(spark, merged, name, "MERGE")
+    assert merged.version.operation_metrics["numTargetRowsInserted"] == "3"  # 3, 4 and 5
+
+
+def test_dml_reads_its_target_at_the_version_before_its_own_commit(
+    spark: Any, recorder: QueryRecorder, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "dml_reads")
+    spark.sql(rows(3)).write.format("delta").save(path)
+    finished = recorder.run(lambda: spark.sql(f"DELETE FROM delta.`{path}` WHERE id = 1"))  # noqa: S608
+    command = next(f for f in finished if f.function_name == "command")
+
+    facts = delta_facts(command.query_execution, command.ended_at_ms)
+
+    assert [(r["path"], r["version"]["version"]) for r in facts["delta_reads"]] == [
+        ("file:" + path, 0)
+    ]
+    assert facts["delta_write"]["version"]["version"] == 1
+    assert facts["delta_write"]["version"]["status"] == "exact"
+    assert facts["delta_write"]["read_version"] == 0
+    assert facts["delta_errors"] == []
+
+
+def test_a_failed_write_resolves_to_unknown_without_raising(
+    spark: Any, recorder: QueryRecorder
+) -> None:
+    spark.sql("DROP TABLE IF EXISTS failing")
+    spark.sql(f"CREATE TABLE failing USING delta AS {rows(2)}")
+
+    def failing_insert() -> None:
+        with pytest.raises(Exception, match="CAST_INVALID_INPUT"):
+            spark.sql("INSERT INTO failing SELECT CAST('x' AS BIGINT), 0L").collect()
+
+    finished = recorder.run(failing_insert)
+    facts = [delta_facts(f.query_execution, f.ended_at_ms) for f in finished]
+    writes = [f["delta_write"] for f in facts if f["delta_write"] is not None]
+
+    assert [w["version"]["status"] for w in writes] == ["unknown"]
+    assert writes[0]["version"]["version"] is None
+    assert max(history(spark, "failing")) == 0  # indeed nothing was committed
+
+
+def test_queries_that_write_no_delta_table_resolve_to_none(
+    spark: Any, recorder: QueryRecorder, tmp_path: Path
+) -> None:
+    finished = recorder.run(lambda: spark.range(3).write.parquet(str(tmp_path / "parquet")))
+    finished += recorder.run(lambda: spark.range(3).collect())
+
+    assert finished
+    assert all(resolve_delta_write(f.query_execution, f.ended_at_ms) is None for f in finished)

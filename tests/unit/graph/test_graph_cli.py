@@ -1,0 +1,102 @@
+"""The spark-lineage CLI: parsing, exit codes, and messages that never leak the password."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from spark_lineage.cli import build_parser, main
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No user config or environment leaks in; the spool lives in the test's directory."""
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    monkeypatch.setenv("SPARK_LINEAGE_CONFIG", str(config))
+    monkeypatch.setenv("SPARK_LINEAGE_SPOOL_DIR", str(tmp_path / "spool"))
+    for name in ("URI", "USER", "PASSWORD", "DATABASE"):
+        monkeypatch.delenv(f"SPARK_LINEAGE_NEO4J_{name}", raising=False)
+    return tmp_path
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["schema", "init"], ["replay"], ["load", "events.jsonl"], ["doctor"],
+     ["prune", "--before", "2024-01-01"]],
+)
+def test_every_command_parses_with_the_connection_options(argv: list[str]) -> None:
+    args = build_parser().parse_args([*argv, "--uri", "neo4j+s://db:7687", "--database", "x"])
+    assert args.uri == "neo4j+s://db:7687"
+    assert callable(args.handler)
+
+
+def test_prune_requires_a_date() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["prune"])
+    assert exit_info.value.code == 2
+
+
+def test_an_unsupported_uri_is_a_configuration_error(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["doctor", "--uri", "http://localhost:7474"]) == 2
+    assert "scheme must be one of" in capsys.readouterr().err
+
+
+def test_a_bad_prune_date_is_explained(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["prune", "--before", "last week"]) == 1
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_loading_a_missing_file_says_so(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["load", str(isolated_env / "missing.jsonl")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_doctor_on_a_dead_port_explains_and_never_prints_the_password(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SPARK_LINEAGE_NEO4J_PASSWORD", "top-secret-pw")
+    port = _closed_port()
+    assert main(["doctor", "--uri", f"bolt://127.0.0.1:{port}"]) == 1
+    out = capsys.readouterr()
+    assert "[FAIL] connection: connection refused" in out.out
+    assert "[ok] spool: 0 undelivered event(s)" in out.out
+    assert "top-secret-pw" not in out.out + out.err
+
+
+def test_the_password_file_is_read(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = isolated_env / "pw"
+    secret.write_text("from-file-pw\n")
+    port = _closed_port()
+    assert main(["doctor", "--uri", f"bolt://127.0.0.1:{port}", "--password-file",
+                 str(secret)]) == 1
+    out = capsys.readouterr().out
+    assert "password=set" in out
+    assert "from-file-pw" not in out
+
+
+def test_doctor_flags_a_spool_directory_it_cannot_write(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = isolated_env / "a-file"
+    blocker.write_text("")
+    port = _closed_port()
+    assert main(["doctor", "--uri", f"bolt://127.0.0.1:{port}", "--spool-dir",
+                 str(blocker / "spool")]) == 1
+    assert "[FAIL] spool: the spool directory" in capsys.readouterr().out

@@ -1,0 +1,93 @@
+"""Neo4j settings: precedence, accepted URI schemes, and passwords that never show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spark_lineage.graph.settings import (
+    SUPPORTED_SCHEMES,
+    Neo4jSettings,
+    SettingsError,
+    redact_uri,
+    resolve_settings,
+    settings_from_spark_conf,
+)
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_apply_when_nothing_is_configured(tmp_path: Path) -> None:
+    settings = resolve_settings(config_path=_config(tmp_path, ""), environ={})
+    assert (settings.uri, settings.user, settings.password, settings.database) == (
+        "bolt://127.0.0.1:7687", "neo4j", "", None,
+    )
+
+
+def test_flags_beat_environment_which_beats_the_config_file(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path,
+        '[neo4j]\nuri = "bolt://file:1"\nuser = "file-user"\npassword = "file-pw"\n'
+        'database = "filedb"\n',
+    )
+    env = {"SPARK_LINEAGE_NEO4J_USER": "env-user", "SPARK_LINEAGE_NEO4J_PASSWORD": "env-pw"}
+    settings = resolve_settings({"uri": "neo4j://flag:2"}, config_path=config, environ=env)
+    assert settings.uri == "neo4j://flag:2"
+    assert settings.user == "env-user"
+    assert settings.password == "env-pw"
+    assert settings.database == "filedb"
+    assert dict(settings.sources) == {
+        "uri": "flag", "user": "environment", "password": "environment", "database": "config file",
+    }
+
+
+@pytest.mark.parametrize("scheme", SUPPORTED_SCHEMES)
+def test_every_driver_scheme_is_accepted(scheme: str) -> None:
+    assert Neo4jSettings(uri=f"{scheme}://db.example:7687").uri.startswith(scheme)
+
+
+@pytest.mark.parametrize("uri", ["http://localhost:7474", "localhost:7687", "bolt://"])
+def test_unusable_uris_are_rejected_with_the_accepted_schemes(uri: str) -> None:
+    with pytest.raises(SettingsError, match=r"bolt\+s://|has no host"):
+        Neo4jSettings(uri=uri)
+
+
+def test_a_missing_explicit_config_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="does not exist"):
+        resolve_settings(config_path=tmp_path / "missing.toml", environ={})
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"config\.toml"):
+        resolve_settings(config_path=_config(tmp_path, "[neo4j\n"), environ={})
+
+
+def test_the_password_never_appears_in_repr_or_description() -> None:
+    settings = Neo4jSettings(uri="bolt+s://db:7687", password="s3cret-pw")
+    assert "s3cret-pw" not in repr(settings)
+    assert "s3cret-pw" not in settings.describe()
+
+
+def test_credentials_in_the_uri_are_refused_without_echoing_them() -> None:
+    with pytest.raises(SettingsError, match="must not carry credentials") as error:
+        Neo4jSettings(uri="bolt+s://u:s3cret-pw@db:7687")
+    assert "s3cret-pw" not in str(error.value)
+    assert redact_uri("bolt+s://u:s3cret-pw@db:7687") == "bolt+s://db:7687"
+
+
+def test_redaction_leaves_uris_without_credentials_alone() -> None:
+    assert redact_uri("neo4j+ssc://host:7687") == "neo4j+ssc://host:7687"
+
+
+def test_spark_conf_keys_are_explicit_settings(tmp_path: Path) -> None:
+    conf = {"spark.lineage.neo4j.uri": "bolt+ssc://h:1", "spark.lineage.neo4j.database": "lin"}
+    env = {"SPARK_LINEAGE_CONFIG": str(_config(tmp_path, "")),
+           "SPARK_LINEAGE_NEO4J_PASSWORD": "pw"}
+    settings = settings_from_spark_conf(conf, environ=env)
+    assert (settings.uri, settings.database, settings.password) == ("bolt+ssc://h:1", "lin", "pw")
+    assert settings.uses_tls

@@ -1,0 +1,115 @@
+"""The table, JSON and CSV renderings of impact/upstream reports and paths (pure, no Neo4j)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from spark_lineage.impact.formats import format_path, format_report
+from spark_lineage.impact.model import (
+    DatasetInfo,
+    Direction,
+    Hop,
+    LineageReport,
+    LineageRow,
+    PathReport,
+    Target,
+)
+
+ORDERS = DatasetInfo("file::/lake/orders", "file", "/lake/orders", table="shop.orders")
+TARGET = Target(ORDERS, "amount", ("file::/lake/orders::amount",))
+
+
+def row(column: str, depth: int, direct: bool, raw: bool | None = None) -> LineageRow:
+    return LineageRow(
+        column_key=f"file::/lake/report::{column}",
+        column=column,
+        dataset_key="file::/lake/report",
+        dataset="bi.report",
+        depth=depth,
+        jobs=("spark::nightly.report", "spark::nightly.x"),
+        types=("DIRECT",) if direct else ("INDIRECT",),
+        subtypes=("AGGREGATION",) if direct else ("FILTER",),
+        direct=direct,
+        direct_depth=depth if direct else None,
+        raw_source=raw,
+    )
+
+
+def report(direction: Direction = Direction.DOWNSTREAM) -> LineageReport:
+    raw = None if direction is Direction.DOWNSTREAM else True
+    rows = (row("total", 1, True, raw), row('n, "quoted"', 2, False, raw))
+    return LineageReport(direction, TARGET, 10, False, rows)
+
+
+def test_json_keeps_lists_and_says_what_was_asked() -> None:
+    document = json.loads(format_report(report(), "json"))
+    assert document["target"] == {
+        "label": "shop.orders.amount",
+        "dataset_key": "file::/lake/orders",
+        "dataset": "shop.orders",
+        "column": "amount",
+    }
+    assert (document["direction"], document["max_depth"], document["count"]) == (
+        "downstream",
+        10,
+        2,
+    )
+    assert document["rows"][0]["jobs"] == ["spark::nightly.report", "spark::nightly.x"]
+    assert "raw_source" not in document["rows"][0]
+
+
+def test_csv_round_trips_awkward_column_names_and_joins_lists() -> None:
+    rows = list(csv.DictReader(io.StringIO(format_report(report(), "csv"))))
+    assert [r["column"] for r in rows] == ["total", 'n, "quoted"']
+    assert rows[0]["direct"] == "true" and rows[1]["direct"] == "false"
+    assert rows[0]["jobs"] == "spark::nightly.report;spark::nightly.x"
+    assert rows[1]["direct_depth"] == ""
+
+
+def test_upstream_reports_carry_raw_source() -> None:
+    rows = list(csv.DictReader(io.StringIO(format_report(report(Direction.UPSTREAM), "csv"))))
+    assert {r["raw_source"] for r in rows} == {"true"}
+    table = format_report(report(Direction.UPSTREAM), "table")
+    assert table.splitlines()[0] == "upstream of shop.orders.amount (depth <= 10): 2 column(s)"
+    assert "RAW_SOURCE" in table.splitlines()[1]
+
+
+def test_the_table_aligns_columns_and_shows_job_names_without_namespace() -> None:
+    lines = format_report(report(), "table").splitlines()
+    assert lines[1].split() == ["DEPTH", "DATASET", "COLUMN", "DIRECT", "SUBTYPES", "JOBS"]
+    assert lines[3].split() == [
+        "1",
+        "bi.report",
+        "total",
+        "yes",
+        "AGGREGATION",
+        "nightly.report;nightly.x",
+    ]
+    assert lines[1].index("COLUMN") == lines[3].index("total")
+
+
+def test_an_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown format 'xml'"):
+        format_report(report(), "xml")
+
+
+def test_paths_render_one_row_per_hop() -> None:
+    hops = (
+        Hop("a", "b", "spark::j1", "DIRECT", "IDENTITY"),
+        Hop("b", "c", "spark::j2", "INDIRECT", "JOIN", via_dataset="file::/lake/c"),
+    )
+    found = PathReport(TARGET, TARGET, 10, False, (hops,))
+    rows = list(csv.DictReader(io.StringIO(format_path(found, "csv"))))
+    assert [(r["path"], r["step"], r["subtype"], r["via_dataset"]) for r in rows] == [
+        ("1", "1", "IDENTITY", ""),
+        ("1", "2", "JOIN", "file::/lake/c"),
+    ]
+    assert json.loads(format_path(found, "json"))["length"] == 2
+    empty = PathReport(TARGET, TARGET, 3, False, ())
+    assert format_path(empty, "table") == (
+        "no path from shop.orders.amount to shop.orders.amount within 3 hop(s)\n"
+    )

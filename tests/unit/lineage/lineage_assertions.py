@@ -1,0 +1,49 @@
+"""The one assertion every lineage test uses, and access to the recorded golden cases.
+
+``assert_column_lineage(lineage, edges, deps)`` compares an extraction with the expected label
+triples exactly (sets: nothing missing, nothing extra) and prints a readable diff on failure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from spark_lineage.lineage import extract_lineage
+from spark_lineage.lineage.labels import dependency_rows, edge_rows, input_labels
+from spark_lineage.model import CapturedPlan, QueryLineage
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "plans"
+
+
+def golden_cases() -> Iterator[tuple[str, dict[str, Any]]]:
+    """(``family: title``, recorded case) for every case of every fixture file."""
+    for path in sorted(FIXTURES.glob("*.json")):
+        data = json.loads(path.read_text())
+        for case in data["cases"]:
+            yield f"{data['family']}: {case['title']}", case
+
+
+def lineage_of(case: dict[str, Any]) -> QueryLineage:
+    return extract_lineage(CapturedPlan.from_dict(case["plan"]))
+
+
+def assert_column_lineage(
+    lineage: QueryLineage,
+    edges: Iterable[Iterable[str]],
+    deps: Iterable[Iterable[str]] = (),
+    inputs: Iterable[str] | None = None,
+) -> None:
+    want_edges = {tuple(e) for e in edges}
+    got_edges = edge_rows(lineage)
+    missing, extra = sorted(want_edges - got_edges), sorted(got_edges - want_edges)
+    assert got_edges == want_edges, f"missing edges {missing}\nextra edges {extra}"
+    want_deps = {tuple(d) for d in deps}
+    got_deps = dependency_rows(lineage)
+    assert got_deps == want_deps, (
+        f"missing deps {sorted(want_deps - got_deps)}\nextra deps {sorted(got_deps - want_deps)}"
+    )
+    if inputs is not None:
+        assert input_labels(lineage) == set(inputs)
