@@ -3,7 +3,7 @@
 # run the churn pipeline as separate spark-submit jobs with lineage turned on by one config line,
 # then print an impact analysis, the model's reproduce tree and where to look next.
 #
-# Environment: DEMO_CUSTOMERS (default 40000), DEMO_ROOT (default var/demo), NEO4J_PASSWORD.
+# Environment: DEMO_CUSTOMERS (default 20000), DEMO_ROOT (default var/demo), NEO4J_PASSWORD.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -24,6 +24,6 @@ rm -rf "$DEMO_ROOT/lake"
 mkdir -p "$DEMO_ROOT"
 
 .venv/bin/python jobs/run_pipeline.py --root "$DEMO_ROOT/lake" \
-    --customers "${DEMO_CUSTOMERS:-40000}" --neo4j-uri "$SPARK_LINEAGE_NEO4J_URI" \
+    --customers "${DEMO_CUSTOMERS:-20000}" --neo4j-uri "$SPARK_LINEAGE_NEO4J_URI" \
     --openlineage-path "$DEMO_ROOT/openlineage.jsonl"
 .venv/bin/python jobs/demo_report.py --root "$DEMO_ROOT" --http-port "$HTTP_PORT"

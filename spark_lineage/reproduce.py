@@ -103,15 +103,17 @@ class ProducedVersion:
         }
 
     def leaves(self) -> list[InputVersion]:
-        """The raw inputs: produced by no recorded run, or by a run that read nothing recorded
-        (an ingest of generated or external data), so their versions are where rebuilding starts.
+        """Where an exact rebuild starts: inputs no recorded run wrote, and versions whose
+        producing run read nothing versioned (an ingest of generated, in-memory or external
+        data), since their inputs cannot be read again as they were.
         """
         found: list[InputVersion] = []
         for item in self.inputs:
-            if item.produced_by is None or not item.produced_by.inputs:
+            producer = item.produced_by
+            if producer is None or all(i.version is None for i in producer.inputs):
                 found.append(item)
             else:
-                found.extend(item.produced_by.leaves())
+                found.extend(producer.leaves())
         return found
 
 
