@@ -17,7 +17,7 @@ test:
 	scripts/test.sh $(ARGS)
 
 lint:
-	.venv/bin/ruff check spark_lineage tests
+	.venv/bin/ruff check spark_lineage tests jobs scripts benchmarks
 	.venv/bin/mypy
 
 neo4j-start:

@@ -108,6 +108,9 @@ def parse_lines(lines: Iterable[str]) -> Iterator[tuple[int, LineageEvent | Line
             yield line_no, run_event_to_lineage(data)
         except EventFormatError as exc:
             yield line_no, LineError(line_no, str(exc))
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # a value of the wrong type somewhere the checks above do not look: still one bad line
+            yield line_no, LineError(line_no, f"malformed RunEvent ({type(exc).__name__}: {exc})")
 
 
 def run_event_to_lineage(data: Any) -> LineageEvent:

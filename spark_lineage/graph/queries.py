@@ -191,11 +191,17 @@ WRITE_MODEL = Query(
     """
 MATCH (r:Run {run_id: $run_id})
 MERGE (m:Model {key: $model.key})
+WITH r, m, (m.recorded_at IS NULL OR $model.recorded_at >= m.recorded_at) AS newest
+MERGE (m)-[:PRODUCED_BY]->(r)
+WITH m, newest
+WHERE newest
 SET m.name = $model.name, m.version = $model.version, m.uri = $model.uri,
     m.framework = $model.framework, m.metrics = $model.metrics, m.params = $model.params,
     m.mlflow_run_id = $model.mlflow_run_id, m.recorded_at = $model.recorded_at
-MERGE (m)-[:PRODUCED_BY]->(r)
 WITH m
+OPTIONAL MATCH (m)-[old:TRAINED_ON|TRAINED_ON_DATASET]->()
+DELETE old
+WITH DISTINCT m
 UNWIND $model.inputs AS i
 MATCH (ds:Dataset {key: i.dataset_key})
 MERGE (m)-[t:TRAINED_ON_DATASET]->(ds)
@@ -205,7 +211,9 @@ WHERE i.version_key IS NOT NULL
 MATCH (v:DatasetVersion {key: i.version_key})
 MERGE (m)-[:TRAINED_ON]->(v)
 """,
-    "A recorded model, the run that recorded it, and the exact dataset versions it trained on.",
+    "A recorded model, the run that recorded it, and the exact dataset versions it trained on. "
+    "Recording the same name@version again replaces its training inputs (only with a recording "
+    "at least as new, so a replayed older event changes nothing).",
 )
 
 # The aggregation shared by FEEDS and FEEDS_DATASET: first/last seen, distinct-run counter.
@@ -492,7 +500,10 @@ MODEL_INPUTS = Query(
 MATCH (m:Model)
 WHERE m.key = $model_key OR (m.name = $name AND ($version IS NULL OR m.version = $version))
 WITH m ORDER BY m.recorded_at DESC LIMIT 1
-OPTIONAL MATCH (m)-[:PRODUCED_BY]->(r:Run)-[:OF_JOB]->(j:Job)
+CALL (m) {
+  OPTIONAL MATCH (m)-[:PRODUCED_BY]->(run:Run)-[:OF_JOB]->(job:Job)
+  RETURN run AS r, job AS j ORDER BY run.event_time DESC LIMIT 1
+}
 CALL (m) {
   OPTIONAL MATCH (m)-[t:TRAINED_ON_DATASET]->(src:Dataset)
   OPTIONAL MATCH (m)-[:TRAINED_ON]->(sv:DatasetVersion)-[:VERSION_OF]->(src)
@@ -505,5 +516,6 @@ RETURN m.key AS key, m.name AS name, m.version AS version, m.uri AS uri,
        m.metrics AS metrics, m.recorded_at AS recorded_at, r.run_id AS run_id,
        r.app_name AS app_name, j.name AS job_name, inputs
 """,
-    "A model (newest recording of name@version) and the exact dataset versions it trained on.",
+    "A model (newest recording of name@version), the latest run that recorded it, and the exact "
+    "dataset versions it trained on.",
 )

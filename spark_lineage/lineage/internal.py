@@ -3,15 +3,16 @@
 Delta (and Spark) run queries of their own that reach every QueryExecutionListener: Delta's
 ``deltaTransactionalWrite`` (the inner write of a command whose own event carries the lineage),
 ``Cache Delta Table State ...`` snapshot reads of ``_delta_log``, and ``collect``/``head`` over
-in-memory state while planning. They carry no lineage a user asked for, and turning each into a
-Run would bury the real ones in the graph. A read-only query whose every input is in memory
-(``spark.range(5).collect()``) has no dataset lineage either.
+the RDDs of its log state while planning. They carry no lineage a user asked for, and turning each
+into a Run would bury the real ones in the graph. A user's read-only query (even over in-memory
+data such as ``spark.range(5).count()``) is not internal: whether to report those is the
+``spark.lineage.emit.readOnly`` setting's job.
 """
 
 from __future__ import annotations
 
 from spark_lineage.lineage.datasets import MEMORY
-from spark_lineage.model import QueryLineage
+from spark_lineage.model import DatasetRef, QueryLineage
 
 #: Function names of queries an engine runs for itself (exact, or as a prefix).
 INTERNAL_FUNCTIONS = ("deltaTransactionalWrite",)
@@ -20,12 +21,16 @@ _DELTA_LOG = "/_delta_log"
 
 
 def is_engine_internal(function_name: str, lineage: QueryLineage) -> bool:
-    """True for the engine's own queries and read-only queries with no dataset input."""
+    """True for the engine's own queries: internal names, or reads of engine state only."""
     if function_name in INTERNAL_FUNCTIONS or function_name.startswith(INTERNAL_FUNCTION_PREFIXES):
         return True
-    if lineage.outputs:
+    if lineage.outputs or not lineage.inputs:
         return False
-    return all(
-        item.dataset.namespace == MEMORY or _DELTA_LOG in item.dataset.name
-        for item in lineage.inputs
-    )
+    return all(_is_engine_state(item.dataset) for item in lineage.inputs)
+
+
+def _is_engine_state(dataset: DatasetRef) -> bool:
+    """A Delta log file, or an in-memory RDD (how Delta holds its log state while planning)."""
+    if _DELTA_LOG in dataset.name:
+        return True
+    return dataset.namespace == MEMORY and dataset.name.startswith("rdd/")

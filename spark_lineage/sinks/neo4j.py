@@ -49,7 +49,16 @@ from spark_lineage.sinks.spool import DeliveryReport, Spool, SpoolStatus
 
 log = logging.getLogger(__name__)
 
-KNOWN_KEYS = ("uri", "user", "password", "database", "spool.dir", "connection.timeout", "retry.max")
+KNOWN_KEYS = (
+    "uri",
+    "user",
+    "password",
+    "database",
+    "spool.dir",
+    "connection.timeout",
+    "retry.max",
+    "batch.size",
+)
 
 
 class Neo4jSink(Sink):

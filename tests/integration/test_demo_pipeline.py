@@ -9,6 +9,7 @@ the model, which versions built the second day's features, and what depends on t
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +22,13 @@ import pytest
 from spark_lineage.impact.api import impact
 from spark_lineage.reproduce import InputVersion, reproduce
 
-pytestmark = [pytest.mark.integration, pytest.mark.neo4j, pytest.mark.slow, pytest.mark.cluster]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.neo4j,
+    pytest.mark.slow,
+    pytest.mark.cluster,
+    pytest.mark.timeout(2400),  # seven spark-submit jobs: minutes on a busy 2-core machine
+]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -115,3 +122,23 @@ def test_the_raw_email_flows_in_clear_to_the_clean_table_and_masked_into_the_fea
         ("clean/customers", "email", True, False),
         ("features/churn", "customer_key", True, True),
     }
+
+
+def test_the_openlineage_events_carry_the_delta_versions_written_and_read(lake: Path) -> None:
+    events = [
+        json.loads(line)
+        for line in (lake.parent / "openlineage.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+
+    def versions_of(side: str, name: str) -> set[str]:
+        return {
+            dataset["facets"]["version"]["datasetVersion"]
+            for event in events
+            for dataset in event.get(side, [])
+            if dataset["name"].endswith(name) and "version" in dataset.get("facets", {})
+        }
+
+    assert versions_of("outputs", "/features/churn") == {"0", "1"}
+    assert versions_of("outputs", "/clean/customers") == {"0", "1"}  # day 2 is the MERGE
+    assert "0" in versions_of("inputs", "/features/churn")  # what the model trained on

@@ -149,3 +149,19 @@ def test_an_unknown_version_is_a_clear_error(driver: neo4j.Driver, lake: Lake) -
         reproduce(driver, f"{lake.clean.name}@9")
     with pytest.raises(ReproduceError, match="no model"):
         reproduce(driver, "model:never-trained@1")
+
+
+def test_recording_a_model_version_again_replaces_its_training_inputs(
+    driver: neo4j.Driver, lake: Lake
+) -> None:
+    writer = GraphWriter(driver)
+    retrained = ModelInfo(lake.model, "1", uri="/models/churn/1")
+    newer = run("train", [(lake.clean, 6)], None, 1_000_600, model=retrained)
+    older = run("train", [(lake.raw, 3)], None, 1_000_250, model=retrained)
+    writer.write(newer)
+    writer.write(older)  # a late replay of an older recording changes nothing
+
+    tree = reproduce(driver, f"model:{lake.model}@1")
+
+    assert [(i.dataset_key, i.version) for i in tree.inputs] == [(lake.clean.key, 6)]
+    assert tree.run_id == newer.run_id

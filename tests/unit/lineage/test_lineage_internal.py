@@ -8,6 +8,7 @@ from spark_lineage.model import DatasetRef, InputDataset, OutputDataset, QueryLi
 TABLE = DatasetRef("file", "/lake/orders", "delta")
 DELTA_LOG = DatasetRef("file", "/lake/orders/_delta_log/00000000000000000003.json", "json")
 RANGE = DatasetRef("memory", "range/1a2b3c", None)
+LOG_STATE = DatasetRef("memory", "rdd/f8363af7a7b4", None)
 
 
 def reads(*datasets: DatasetRef) -> QueryLineage:
@@ -19,14 +20,19 @@ def test_deltas_inner_write_and_snapshot_cache_queries_are_internal() -> None:
     assert is_engine_internal("Cache Delta Table State #3", reads(DELTA_LOG))
 
 
-def test_a_read_of_the_delta_log_or_of_in_memory_data_only_is_internal() -> None:
+def test_a_read_of_the_delta_log_or_of_in_memory_rdds_only_is_internal() -> None:
     assert is_engine_internal("collect", reads(DELTA_LOG))
-    assert is_engine_internal("collect", reads(RANGE))
-    assert is_engine_internal("collect", reads())
+    assert is_engine_internal("head", reads(LOG_STATE))
+    assert is_engine_internal("collect", reads(DELTA_LOG, LOG_STATE))
 
 
-def test_a_user_read_of_a_real_dataset_is_not_internal() -> None:
-    assert not is_engine_internal("collect", reads(TABLE, RANGE))
+def test_user_reads_are_not_internal_even_of_in_memory_data() -> None:
+    assert not is_engine_internal("collect", reads(TABLE, LOG_STATE))
+    assert not is_engine_internal("count", reads(RANGE))
+
+
+def test_a_query_whose_lineage_is_unknown_is_not_internal() -> None:
+    assert not is_engine_internal("collect", reads())
 
 
 def test_a_write_is_never_internal_even_from_in_memory_data() -> None:
