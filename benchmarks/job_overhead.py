@@ -1,0 +1,263 @@
+"""Job overhead: the benchmark pipeline with no agent, our agent, and the OpenLineage Spark agent.
+
+Each run is a separate ``spark-submit`` of ``benchmarks/pipeline/pipeline.py`` (same queries, same
+data size, its own lake folder), and the variants alternate within each repetition (the order
+rotates from one repetition to the next), so slow drifts of the shared machine's load hit every
+variant alike:
+
+* ``off``: no lineage agent (the baseline);
+* ``ours-file``: ``--conf spark.lineage.enabled=true`` with the OpenLineage JSON-lines file sink;
+* ``ours-neo4j``: the same with the Neo4j sink (a local server: started here on port 18687 with
+  ``scripts/neo4j.sh`` and stopped at the end, or ``--neo4j-uri`` to reuse a running one);
+* ``openlineage``: ``io.openlineage:openlineage-spark_2.13`` (``--jars`` from ``~/.m2``, fetched
+  with ``mvn dependency:get`` when missing), file transport, column lineage on.
+
+Figures per variant: process wall time and job-body wall time (min/median/max) and their median
+ratio to ``off``; driver memory (Python RSS, JVM heap used at the end, JVM peak RSS); for our
+agent the health figures (listener-thread p50/p95, worker time). Then the lineage coverage of
+``ours-file`` vs ``openlineage`` on the last repetition (``benchmarks/coverage.py``).
+
+    .venv/bin/python benchmarks/job_overhead.py [--reps 3] [--scale 300] [--out result.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from spark_lineage.tools.delta_coordinates import delta_spark_conf
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _coverage_module() -> Any:
+    """benchmarks/coverage.py by path (the name would clash with the ``coverage`` package)."""
+    spec = importlib.util.spec_from_file_location("bench_coverage", REPO / "benchmarks" /
+                                                  "coverage.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+PIPELINE = REPO / "benchmarks" / "pipeline" / "pipeline.py"
+OL_ARTIFACT = "io.openlineage:openlineage-spark_2.13"
+OL_VERSION = "1.53.0"  # newest on Maven Central on 2026-11-26 (1.40.x-1.41.x do not resolve)
+BENCH_PORT = 18687
+NEO4J_PASSWORD = os.environ.get("SPARK_LINEAGE_NEO4J_PASSWORD", "spark-lineage")
+
+
+def openlineage_jar(version: str) -> Path | None:
+    """The OpenLineage Spark agent jar in ~/.m2, fetched with Maven when missing."""
+    group, artifact = OL_ARTIFACT.split(":")
+    jar = (Path.home() / ".m2" / "repository" / group.replace(".", "/") / artifact / version
+           / f"{artifact}-{version}.jar")
+    if not jar.exists():
+        subprocess.run(
+            ["mvn", "-q", "-B", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get",
+             f"-Dartifact={OL_ARTIFACT}:{version}"],
+            check=False, capture_output=True, timeout=600,
+        )
+    return jar if jar.exists() else None
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    return {"min": round(min(values), 3), "median": round(statistics.median(values), 3),
+            "max": round(max(values), 3), "n": len(values)}
+
+
+class Neo4jServer:
+    """A bench Neo4j on BENCH_PORT (scripts/neo4j.sh), or an existing server when ``uri`` is set."""
+
+    def __init__(self, uri: str | None) -> None:
+        self.uri = uri or f"bolt://127.0.0.1:{BENCH_PORT}"
+        self.owned = uri is None
+        self.data = REPO / ".neo4j" / "bench" / "data"
+
+    def __enter__(self) -> Neo4jServer:
+        if self.owned:
+            subprocess.run([str(REPO / "scripts" / "neo4j.sh"), "start", "--port", str(BENCH_PORT),
+                            "--data", str(self.data)], check=True, cwd=REPO,
+                           env={**os.environ, "NEO4J_PASSWORD": NEO4J_PASSWORD})
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.owned:
+            subprocess.run([str(REPO / "scripts" / "neo4j.sh"), "stop", "--data", str(self.data)],
+                           check=False, cwd=REPO)
+
+
+def variant_confs(name: str, work: Path, neo4j_uri: str | None,
+                  ol_jar: Path | None) -> list[str]:
+    confs: list[str] = []
+    if name == "ours-file":
+        confs += ["spark.lineage.enabled=true", "spark.lineage.sinks=openlineage",
+                  f"spark.lineage.openlineage.path={work / 'events.jsonl'}"]
+    elif name == "ours-neo4j":
+        confs += ["spark.lineage.enabled=true", "spark.lineage.sinks=neo4j",
+                  f"spark.lineage.neo4j.uri={neo4j_uri}", "spark.lineage.neo4j.user=neo4j",
+                  f"spark.lineage.neo4j.spool.dir={work / 'spool'}"]
+    elif name == "openlineage":
+        assert ol_jar is not None
+        confs += [
+            "spark.extraListeners=io.openlineage.spark.agent.OpenLineageSparkListener",
+            "spark.openlineage.transport.type=file",
+            f"spark.openlineage.transport.location={work / 'openlineage.jsonl'}",
+            "spark.openlineage.columnLineage.datasetLineageEnabled=true",
+            "spark.openlineage.namespace=bench",
+        ]
+    return confs
+
+
+def run_once(name: str, work: Path, scale: int, neo4j_uri: str | None,
+             ol_jar: Path | None, cores: int, small: bool = False) -> dict[str, Any]:
+    """One spark-submit of the pipeline; its report plus the process wall time."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    python = sys.executable
+    cmd = [str(Path(python).parent / "spark-submit"), "--master", f"local[{cores}]",
+           "--driver-memory", "1g"]
+    confs = [f"{k}={v}" for k, v in delta_spark_conf().items()]
+    confs += ["spark.ui.enabled=false", "spark.sql.shuffle.partitions=2",
+              f"spark.driver.extraJavaOptions=-Djava.io.tmpdir={work}"]
+    confs += variant_confs(name, work, neo4j_uri, ol_jar)
+    for conf in confs:
+        cmd += ["--conf", conf]
+    if name == "openlineage" and ol_jar is not None:
+        cmd += ["--jars", str(ol_jar)]
+    report = work / "report.json"
+    cmd += [str(PIPELINE), "--root", str(work / "lake"), "--report", str(report),
+            "--scale", str(scale)] + (["--small"] if small else [])
+    env = {**os.environ, "PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python,
+           "SPARK_LINEAGE_NEO4J_PASSWORD": NEO4J_PASSWORD,
+           "PATH": f"{Path(python).parent}:{os.environ.get('PATH', '')}"}
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work, check=False,
+                          timeout=1800)
+    wall = time.perf_counter() - started
+    (work / "spark-submit.log").write_text(proc.stdout + proc.stderr)
+    result: dict[str, Any] = {"variant": name, "wall_s": round(wall, 3), "rc": proc.returncode}
+    if report.exists():
+        result.update(json.loads(report.read_text()))
+    else:
+        tail = [line for line in (proc.stdout + proc.stderr).splitlines()
+                if "Exception" in line or "Error" in line][:5]
+        result["error"] = "\n".join(tail) or (proc.stdout + proc.stderr)[-2000:]
+    return result
+
+
+def summarize(runs: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    base_wall = [r["wall_s"] for r in runs if r["variant"] == "off" and "body_s" in r]
+    base_body = [r["body_s"] for r in runs if r["variant"] == "off" and "body_s" in r]
+    for name in dict.fromkeys(names):
+        ok = [r for r in runs if r["variant"] == name and "body_s" in r]
+        failed = [r for r in runs if r["variant"] == name and "body_s" not in r]
+        entry: dict[str, Any] = {
+            "ok": len(ok), "failed": len(failed),
+            "wall_s": stats([r["wall_s"] for r in ok]),
+            "body_s": stats([r["body_s"] for r in ok]),
+            "python_rss_mib": stats([r["python_rss_mib"] for r in ok]),
+            "jvm_heap_used_mib": stats([r["jvm_heap_used_mib"] for r in ok]),
+            "jvm_peak_rss_mib": stats([r["jvm_peak_rss_mib"] for r in ok]),
+        }
+        if failed:
+            entry["error"] = failed[0].get("error", "")
+        if ok and base_wall:
+            entry["wall_ratio"] = round(
+                statistics.median(r["wall_s"] for r in ok) / statistics.median(base_wall), 3)
+            entry["body_ratio"] = round(
+                statistics.median(r["body_s"] for r in ok) / statistics.median(base_body), 3)
+        healths = [r["health"] for r in ok if "health" in r]
+        if healths:
+            entry["listener_p50_ms"] = stats([h["listener_ms_p50"] for h in healths])
+            entry["listener_p95_ms"] = stats([h["listener_ms_p95"] for h in healths])
+            entry["listener_max_ms"] = stats([h["listener_ms_max"] for h in healths])
+            entry["worker_ms_mean"] = stats([h["worker_ms_mean"] for h in healths])
+            entry["worker_ms_total"] = stats([h["worker_ms_total"] for h in healths])
+            entry["flush_s"] = stats([r.get("flush_s", 0.0) for r in ok])
+            entry["queries_seen"] = healths[-1]["seen"]
+            entry["events"] = healths[-1]["processed"]
+            entry["agent_errors"] = sum(h["failed"] + h["listener_errors"] + h["skipped"]
+                                        + sum(h["sink_errors"].values()) for h in healths)
+        summary[name] = entry
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--scale", type=int, default=300, help="customers (orders = 5x)")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--neo4j-uri", help="reuse this server instead of starting one")
+    parser.add_argument("--openlineage-version", default=OL_VERSION)
+    parser.add_argument("--small", action="store_true", help="the pipeline's smoke subset")
+    parser.add_argument("--variants", default="off,ours-file,ours-neo4j,openlineage")
+    parser.add_argument("--work", type=Path, help="work folder (default: a temp folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--out", type=Path, help="write the result JSON here")
+    args = parser.parse_args(argv)
+    names = args.variants.split(",")
+    work = args.work or Path(tempfile.mkdtemp(prefix="job-overhead-"))
+    result: dict[str, Any] = {"scale": args.scale, "reps": args.reps, "variants": names,
+                              "small": args.small}
+    ol_jar = None
+    if "openlineage" in names:
+        ol_jar = openlineage_jar(args.openlineage_version)
+        result["openlineage_version"] = args.openlineage_version
+        if ol_jar is None:
+            result["openlineage_error"] = (f"{OL_ARTIFACT}:{args.openlineage_version} did not "
+                                           "resolve from Maven Central")
+            names.remove("openlineage")
+    runs: list[dict[str, Any]] = []
+    server = Neo4jServer(args.neo4j_uri) if "ours-neo4j" in names else None
+    print(f"job overhead: {args.reps} rep(s) of {', '.join(names)}; work folder {work}",
+          file=sys.stderr, flush=True)
+    try:
+        if server is not None:
+            server.__enter__()
+        for rep in range(args.reps):
+            order = names[rep % len(names):] + names[: rep % len(names)]
+            for name in order:
+                run = run_once(name, work / name, args.scale,
+                               server.uri if server else None, ol_jar, args.cores, args.small)
+                run["rep"] = rep
+                runs.append(run)
+                if args.out:  # keep what ran so far, should a later step fail
+                    args.out.parent.mkdir(parents=True, exist_ok=True)
+                    args.out.write_text(json.dumps({**result, "runs": runs}, default=str))
+                print(f"  rep {rep} {name:<12} wall {run['wall_s']:7.1f} s"
+                      f"  body {run.get('body_s', float('nan')):7.1f} s"
+                      f"{'  FAILED rc=' + str(run['rc']) if 'body_s' not in run else ''}",
+                      file=sys.stderr, flush=True)
+    finally:
+        if server is not None:
+            server.__exit__(None, None, None)
+    result["runs"] = runs
+    result["summary"] = summarize(runs, names)
+    if "ours-file" in names and "openlineage" in names:
+        result["coverage"] = _coverage_module().compare(work / "ours-file" / "events.jsonl",
+                                     work / "openlineage" / "openlineage.jsonl")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2, default=str))
+    else:
+        print(json.dumps(result["summary"], indent=2))
+    if not args.keep and args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if all(r.get("rc") == 0 for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,390 @@
+"""The benchmark suite: one command, one table, one results file.
+
+    .venv/bin/python benchmarks/run.py            # full suite (writes results/latest.{json,md})
+    .venv/bin/python benchmarks/run.py --quick    # smoke run (writes results/quick.{json,md})
+
+Runs, one process at a time (the machine is shared):
+
+1. ``job_overhead.py``: the benchmark pipeline as separate spark-submit runs, alternating agent
+   off / our agent (file sink, Neo4j sink) / the OpenLineage Spark agent; wall-time ratios, driver
+   memory, our health figures, and the lineage coverage of both agents on the same queries;
+2. ``listener_overhead.py``: time on Spark's listener thread per query, agent off and on;
+3. ``lineage_extraction.py``: capture and lineage time against plan size, growth exponents;
+4. ``neo4j_write_throughput.py``: batched vs one-statement-per-edge writes;
+5. ``impact_large_graph.py`` (full mode only): impact/upstream walks on the 1M-column graph.
+
+A Neo4j for 1, 4 and 5 is started with ``scripts/neo4j.sh`` on port 18687 (data in
+``.neo4j/bench/data``) and stopped at the end, unless ``--neo4j-uri`` names a running server
+(password from ``SPARK_LINEAGE_NEO4J_PASSWORD``). ``--quick`` uses tiny sizes and one repetition,
+skips the large graph, and exits 0 when every part ran, without judging the figures. The full mode
+exits 0 as well when the parts ran; the targets are reported (met / missed), not enforced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "benchmarks"
+RESULTS = BENCH / "results"
+BENCH_PORT = 18687
+PASSWORD = os.environ.get("SPARK_LINEAGE_NEO4J_PASSWORD", "spark-lineage")
+
+
+def machine() -> dict[str, Any]:
+    """nproc, memory, load average, date, versions: what a figure needs to be read."""
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem = {line.split(":")[0]: int(line.split()[1]) for line in meminfo[:3]}
+    try:
+        from importlib.metadata import version
+
+        versions = {p: version(p) for p in ("pyspark", "delta-spark", "neo4j")}
+    except Exception:
+        versions = {}
+    return {
+        "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "nproc": os.cpu_count(),
+        "cpu": next((line.split(":", 1)[1].strip() for line in
+                     Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name")), platform.processor()),
+        "mem_total_gib": round(mem.get("MemTotal", 0) / 2**20, 1),
+        "mem_available_gib": round(mem.get("MemAvailable", 0) / 2**20, 1),
+        "load_average": list(os.getloadavg()),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        **versions,
+    }
+
+
+def run_script(args: list[str], env: dict[str, str] | None = None,
+               timeout: float = 3600) -> tuple[int, str, float]:
+    """Run a benchmark script with this interpreter; (rc, stdout, seconds). stderr is echoed."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, **(env or {})}, timeout=timeout, check=False)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr[-3000:])
+    return proc.returncode, proc.stdout, seconds
+
+
+def last_json(text: str) -> Any:
+    """The last top-level JSON object printed (scripts print a JSON document at the end)."""
+    start = text.rfind("\n{")
+    start = 0 if start < 0 and text.startswith("{") else start + 1
+    return json.loads(text[start:])
+
+
+def listener(quick: bool) -> dict[str, Any]:
+    queries = "20" if quick else "100"
+    out: dict[str, Any] = {}
+    for mode, flag in (("off", ["--no-agent"]), ("on", [])):
+        rc, stdout, seconds = run_script([str(BENCH / "listener_overhead.py"), "--queries",
+                                          queries, *flag], timeout=1800)
+        out[mode] = {"rc": rc, "seconds": round(seconds, 1)}
+        if rc == 0:
+            out[mode].update(last_json(stdout))
+    return out
+
+
+LINE = re.compile(r"^(?P<label>.+?)\s+size=\s*(?P<size>\d+) nodes=\s*(?P<nodes>\d+) json objects="
+                  r"\s*(?P<objects>\d+)\s+capture=\s*(?P<capture>[\d.]+) ms\s+lineage="
+                  r"\s*(?P<lineage>[\d.]+) ms\s+edges=(?P<edges>\d+)")
+GROWTH = re.compile(r"^(?P<label>.+?)\s+growth vs json objects: capture ~n\^(?P<kc>[-\d.]+),"
+                    r" lineage ~n\^(?P<kl>[-\d.]+) \((?P<verdict>\w+)\)")
+
+
+def extraction(quick: bool) -> dict[str, Any]:
+    rc, stdout, seconds = run_script([str(BENCH / "lineage_extraction.py"),
+                                      *(["--quick"] if quick else [])], timeout=1800)
+    rows, growth = [], {}
+    for line in stdout.splitlines():
+        if m := LINE.match(line):
+            rows.append({k: (float(v) if k in ("capture", "lineage") else
+                             v.strip() if k == "label" else int(v))
+                         for k, v in m.groupdict().items()})
+        elif m := GROWTH.match(line):
+            growth[m["label"].strip()] = {"capture_exponent": float(m["kc"]),
+                                          "lineage_exponent": float(m["kl"]),
+                                          "verdict": m["verdict"]}
+    return {"rc": rc, "seconds": round(seconds, 1), "rows": rows, "growth": growth,
+            "ok": rc in (0, 1) and bool(rows)}
+
+
+def throughput(uri: str, user: str, quick: bool) -> dict[str, Any]:
+    sizes = (["--events", "3", "--edges", "100", "--baseline-edges", "100"] if quick else
+             ["--events", "20", "--edges", "500", "--baseline-edges", "1000"])
+    rc, stdout, seconds = run_script([str(BENCH / "neo4j_write_throughput.py"), "--uri", uri,
+                                      "--user", user, *sizes],
+                                     env={"SPARK_LINEAGE_NEO4J_PASSWORD": PASSWORD}, timeout=1800)
+    out: dict[str, Any] = {"rc": rc, "seconds": round(seconds, 1)}
+    for line in stdout.splitlines():
+        parts = line.split()
+        if line.startswith("batched"):
+            out["batched_edges_per_s"] = float(parts[-1])
+        elif line.startswith("one statement"):
+            out["naive_edges_per_s"] = float(parts[-1])
+        elif line.startswith("speed-up"):
+            out["speedup"] = float(parts[1].rstrip("x"))
+    return out
+
+
+WALK = re.compile(r"^(?P<label>\S.*?)\s+n=\d+\s+p50=\s*(?P<p50>[\d.]+) ms\s+"
+                  r"p95=\s*(?P<p95>[\d.]+) ms")
+
+
+def impact(uri: str, user: str, datasets: int) -> dict[str, Any]:
+    base = [str(BENCH / "impact_large_graph.py"), "--uri", uri, "--user", user,
+            "--datasets", str(datasets), "--queries", "50"]
+    env = {"SPARK_LINEAGE_NEO4J_PASSWORD": PASSWORD}
+    rc, stdout, seconds = run_script([*base, "--reuse"], env=env, timeout=7200)
+    out: dict[str, Any] = {"rc": rc, "seconds": round(seconds, 1), "datasets": datasets,
+                           "output": stdout.strip().splitlines()[-12:]}
+    out["walks"] = [m.groupdict() for line in stdout.splitlines() if (m := WALK.match(line))]
+    return out
+
+
+class Neo4j:
+    """The bench server (scripts/neo4j.sh on BENCH_PORT), or a given one."""
+
+    def __init__(self, uri: str | None) -> None:
+        self.uri = uri or f"bolt://127.0.0.1:{BENCH_PORT}"
+        self.owned = uri is None
+        self.data = REPO / ".neo4j" / "bench" / "data"
+
+    def start(self) -> None:
+        if self.owned:
+            subprocess.run([str(REPO / "scripts" / "neo4j.sh"), "start", "--port",
+                            str(BENCH_PORT), "--data", str(self.data)], check=True, cwd=REPO,
+                           env={**os.environ, "NEO4J_PASSWORD": PASSWORD},
+                           stdout=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if self.owned:
+            subprocess.run([str(REPO / "scripts" / "neo4j.sh"), "stop", "--data",
+                            str(self.data)], check=False, cwd=REPO, stdout=subprocess.DEVNULL)
+
+
+def fmt(stat: dict[str, Any] | None, unit: str = "") -> str:
+    if not stat:
+        return "-"
+    return f"{stat['median']}{unit} ({stat['min']}-{stat['max']})"
+
+
+TARGETS = {
+    "overhead": "agent wall time within 1% of baseline and below the OpenLineage agent's",
+    "listener": "listener thread < 1 ms per query at p50",
+    "extraction": "capture + lineage < 20 ms at p50 for ordinary queries, linear in plan size",
+    "throughput": ">= 10x the naive write throughput",
+}
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The results as markdown tables (results/latest.md and the console)."""
+    m = result["machine"]
+    lines = [
+        f"# Benchmark results ({'quick' if result['quick'] else 'full'} run)", "",
+        f"- date (UTC): {m['date_utc']} (finished {result['finished_utc']}),"
+        f" suite time {result['suite_seconds']:.0f} s",
+        f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['mem_total_gib']} GiB RAM;"
+        f" load average at start {m['load_average'][0]:.2f} / {m['load_average'][1]:.2f} /"
+        f" {m['load_average'][2]:.2f}, at end {' / '.join(f'{x:.2f}' for x in result['load_end'])}"
+        " (shared machine: other work runs alongside)",
+        f"- pyspark {m.get('pyspark')}, delta-spark {m.get('delta-spark')}, python {m['python']}",
+        f"- command: `{result['command']}`", "",
+    ]
+    job = result.get("job_overhead") or {}
+    if job.get("summary"):
+        lines += [
+            "## Job overhead (benchmark pipeline, separate spark-submit runs, alternating)", "",
+            f"{job.get('reps')} repetition(s), scale {job.get('scale')}; median (min-max).",
+            "",
+            "| variant | process wall s | ratio | job body s | ratio | Python RSS MiB |"
+            " JVM heap used MiB | JVM peak RSS MiB |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for name, s in job["summary"].items():
+            if not s.get("ok"):
+                lines.append(f"| {name} | failed: {str(s.get('error', ''))[:200]} |"
+                             " | | | | | |")
+                continue
+            lines.append(
+                f"| {name} | {fmt(s['wall_s'])} | {s.get('wall_ratio', '-')} |"
+                f" {fmt(s['body_s'])} | {s.get('body_ratio', '-')} |"
+                f" {fmt(s['python_rss_mib'])} | {fmt(s['jvm_heap_used_mib'])} |"
+                f" {fmt(s['jvm_peak_rss_mib'])} |")
+        ours = [(n, s) for n, s in job["summary"].items() if "listener_p50_ms" in s]
+        if ours:
+            lines += ["", "| our agent | queries seen / events | listener p50 ms | listener p95 ms"
+                      " | listener max ms | worker ms/query (mean) | worker ms total |"
+                      " flush at end s | errors |",
+                      "|---|---|---|---|---|---|---|---|---|"]
+            for name, s in ours:
+                lines.append(
+                    f"| {name} | {s['queries_seen']} / {s['events']} | {fmt(s['listener_p50_ms'])}"
+                    f" | {fmt(s['listener_p95_ms'])} | {fmt(s['listener_max_ms'])} |"
+                    f" {fmt(s['worker_ms_mean'])} | {fmt(s['worker_ms_total'])} |"
+                    f" {fmt(s['flush_s'])} | {s['agent_errors']} |")
+        if job.get("openlineage_error"):
+            lines += ["", f"OpenLineage agent: {job['openlineage_error']}"]
+    coverage = job.get("coverage")
+    if coverage:
+        lines += ["", "## Lineage coverage: our agent vs the OpenLineage Spark agent"
+                  f" {job.get('openlineage_version')}", "",
+                  f"events: ours {coverage['events']['ours']}, OpenLineage agent"
+                  f" {coverage['events']['theirs']}", ""]
+        lines.append("| output | columns with lineage (ours / OL) | DIRECT edges (ours / OL) |"
+                     " INDIRECT edges (ours / OL) |")
+        lines.append("|---|---|---|---|")
+        for row in coverage["outputs"]:
+            lines.append(f"| {row['output']} | {row['ours_columns']} / {row['theirs_columns']} |"
+                         f" {row['ours_direct']} / {row['theirs_direct']} |"
+                         f" {row['ours_indirect']} / {row['theirs_indirect']} |")
+        lines += ["", f"{len(coverage['disagreements'])} disagreement(s):", "",
+                  "| output | column | only ours | only OpenLineage agent |", "|---|---|---|---|"]
+        for d in coverage["disagreements"]:
+            lines.append(f"| {d['output']} | {d['column']} | {', '.join(d['only_ours']) or '-'}"
+                         f" | {', '.join(d['only_theirs']) or '-'} |")
+    lst = result.get("listener") or {}
+    if lst:
+        lines += ["", "## Listener thread (Spark's ExecutionListenerBus timer, py4j included)", "",
+                  "| agent | workload | queries | bus p50 ms | bus p95 ms | Python callback p50 /"
+                  " p95 ms | wall s |", "|---|---|---|---|---|---|---|"]
+        for mode, data in lst.items():
+            for workload in ("small", "wide"):
+                w = data.get(workload)
+                if not w:
+                    continue
+                py = w.get("python") or {}
+                lines.append(
+                    f"| {mode} | {workload} | {w['queries']} | {w['jvm'].get('p50_ms', '-')} |"
+                    f" {w['jvm'].get('p95_ms', '-')} |"
+                    f" {py.get('p50_ms', '-')} / {py.get('p95_ms', '-')} | {w['wall_s']} |")
+    ext = result.get("extraction") or {}
+    if ext.get("rows"):
+        lines += ["", "## Extraction (capture = py4j + toJSON; lineage = pure Python), median ms",
+                  "", "| shape | size | plan nodes | capture ms | lineage ms | edges |",
+                  "|---|---|---|---|---|---|"]
+        for row in ext["rows"]:
+            lines.append(f"| {row['label']} | {row['size']} | {row['nodes']} | {row['capture']}"
+                         f" | {row['lineage']} | {row['edges']} |")
+        lines += ["", "| shape | capture growth n^k | lineage growth n^k | verdict |",
+                  "|---|---|---|---|"]
+        for label, g in ext["growth"].items():
+            lines.append(f"| {label} | {g['capture_exponent']} | {g['lineage_exponent']} |"
+                         f" {g['verdict']} |")
+    thr = result.get("throughput") or {}
+    if thr.get("speedup"):
+        lines += ["", "## Neo4j write throughput", "",
+                  f"batched {thr['batched_edges_per_s']:.0f} edges/s vs one statement per edge"
+                  f" {thr['naive_edges_per_s']:.0f} edges/s: **{thr['speedup']}x**"]
+    imp = result.get("impact") or {}
+    if imp:
+        lines += ["", f"## Impact on the large graph ({imp.get('datasets')} datasets)", "",
+                  "```", *imp.get("output", []), "```"]
+    lines += ["", "## Parts", "", "| part | rc | seconds |", "|---|---|---|"]
+    for part, status in result["parts"].items():
+        lines.append(f"| {part} | {status['rc']} | {status['seconds']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 1 rep")
+    parser.add_argument("--neo4j-uri", help="reuse a running Neo4j instead of starting one")
+    parser.add_argument("--neo4j-user", default="neo4j")
+    parser.add_argument("--reps", type=int, help="job overhead repetitions (default 3; quick 1)")
+    parser.add_argument("--scale", type=int, help="pipeline customers (default 300; quick 20)")
+    parser.add_argument("--variants", help="job overhead variants, in order (default: off,"
+                        "ours-file,ours-neo4j,openlineage; a name may repeat)")
+    parser.add_argument("--impact-datasets", type=int, default=20_000,
+                        help="large-graph size (x50 columns); 0 skips it")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: job,"
+                        "listener,extraction,throughput,impact")
+    parser.add_argument("--out", type=Path, help="results JSON (default results/latest.json;"
+                        " quick: results/quick.json)")
+    args = parser.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+    if args.quick:
+        skip.add("impact")
+    if not args.impact_datasets:
+        skip.add("impact")
+    out = args.out or RESULTS / ("quick.json" if args.quick else "latest.json")
+    started = time.perf_counter()
+    result: dict[str, Any] = {
+        "quick": args.quick, "machine": machine(),
+        "command": " ".join([".venv/bin/python", "benchmarks/run.py",
+                             *(argv if argv is not None else sys.argv[1:])]),
+        "parts": {},
+    }
+    server = Neo4j(args.neo4j_uri)
+    needs_neo4j = bool({"job", "throughput", "impact"} - skip)
+    try:
+        if needs_neo4j:
+            server.start()
+        if "job" not in skip:
+            print("job overhead ...", file=sys.stderr, flush=True)
+            with tempfile.TemporaryDirectory(prefix="bench-job-") as tmp:
+                job_out = Path(tmp) / "job.json"
+                cmd = [str(BENCH / "job_overhead.py"), "--neo4j-uri", server.uri,
+                       "--reps", str(args.reps or (1 if args.quick else 3)),
+                       "--scale", str(args.scale or (20 if args.quick else 300)),
+                       "--out", str(job_out)] + (["--small"] if args.quick else [])
+                if args.variants:
+                    cmd += ["--variants", args.variants]
+                rc, _, seconds = run_script(cmd, env={"SPARK_LINEAGE_NEO4J_PASSWORD": PASSWORD},
+                                            timeout=7200)
+                result["parts"]["job_overhead"] = {"rc": rc, "seconds": round(seconds, 1)}
+                if job_out.exists():
+                    result["job_overhead"] = json.loads(job_out.read_text())
+        if "listener" not in skip:
+            print("listener overhead ...", file=sys.stderr, flush=True)
+            result["listener"] = listener(args.quick)
+            result["parts"]["listener_overhead"] = {
+                "rc": max(v["rc"] for v in result["listener"].values()),
+                "seconds": round(sum(v["seconds"] for v in result["listener"].values()), 1)}
+        if "extraction" not in skip:
+            print("lineage extraction ...", file=sys.stderr, flush=True)
+            result["extraction"] = extraction(args.quick)
+            result["parts"]["lineage_extraction"] = {
+                "rc": 0 if result["extraction"]["ok"] else result["extraction"]["rc"] or 1,
+                "seconds": result["extraction"]["seconds"]}
+        if "throughput" not in skip:
+            print("neo4j write throughput ...", file=sys.stderr, flush=True)
+            result["throughput"] = throughput(server.uri, args.neo4j_user, args.quick)
+            result["parts"]["neo4j_write_throughput"] = {
+                "rc": result["throughput"]["rc"], "seconds": result["throughput"]["seconds"]}
+        if "impact" not in skip:
+            print("impact on the large graph ...", file=sys.stderr, flush=True)
+            result["impact"] = impact(server.uri, args.neo4j_user, args.impact_datasets)
+            result["parts"]["impact_large_graph"] = {
+                "rc": result["impact"]["rc"], "seconds": result["impact"]["seconds"]}
+    finally:
+        if needs_neo4j:
+            server.stop()
+    result["suite_seconds"] = round(time.perf_counter() - started, 1)
+    result["finished_utc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    result["load_end"] = list(os.getloadavg())
+    result["targets"] = TARGETS
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, default=str))
+    table = markdown(result)
+    out.with_suffix(".md").write_text(table)
+    print(table)
+    print(f"written: {out} and {out.with_suffix('.md')}", file=sys.stderr)
+    return 0 if all(p["rc"] == 0 for p in result["parts"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The benchmark suite's smoke run: `benchmarks/run.py --quick` works end to end.
+
+It runs every part (job overhead with agent off / our agent with file and Neo4j sinks / the
+OpenLineage agent, listener overhead, extraction, Neo4j write throughput) at tiny sizes against the
+test Neo4j, and checks that each part ran and reported figures, without judging the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Deselected by default (pyproject addopts): about 10 minutes on a busy 2-core machine.
+# Run it with: make test ARGS="-m benchmark tests/integration/test_benchmarks_quick.py"
+pytestmark = [pytest.mark.integration, pytest.mark.neo4j, pytest.mark.slow, pytest.mark.benchmark]
+
+
+@pytest.mark.timeout(1800)
+def test_quick_benchmark_run_completes_and_reports_every_part(
+    tmp_path: Path, neo4j_uri: str, neo4j_auth: tuple[str, str]
+) -> None:
+    out = tmp_path / "quick.json"
+    user, password = neo4j_auth
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--neo4j-uri", neo4j_uri,
+         "--neo4j-user", user, "--out", str(out)],
+        capture_output=True, text=True, cwd=REPO, timeout=1700, check=False,
+        env={**os.environ, "SPARK_LINEAGE_NEO4J_PASSWORD": password},
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    result = json.loads(out.read_text())
+    assert set(result["parts"]) == {"job_overhead", "listener_overhead", "lineage_extraction",
+                                    "neo4j_write_throughput"}
+    summary = result["job_overhead"]["summary"]
+    for variant in ("off", "ours-file", "ours-neo4j"):
+        assert summary[variant]["ok"] == 1, summary[variant]
+    assert summary["ours-file"]["events"] > 0
+    assert summary["ours-neo4j"]["agent_errors"] == 0
+    assert result["job_overhead"]["coverage"]["outputs"], "coverage compares no output"
+    assert result["throughput"]["speedup"] > 0
+    assert result["machine"]["nproc"] >= 1
+    assert "| variant |" in out.with_suffix(".md").read_text()
