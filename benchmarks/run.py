@@ -10,10 +10,11 @@ Runs, one process at a time (the machine is shared):
    memory, our health figures, and the lineage coverage of both agents on the same queries;
 2. ``listener_overhead.py``: time on Spark's listener thread per query, agent off and on;
 3. ``lineage_extraction.py``: capture and lineage time against plan size, growth exponents;
-4. ``neo4j_write_throughput.py``: batched vs one-statement-per-edge writes;
-5. ``impact_large_graph.py`` (full mode only): impact/upstream walks on the 1M-column graph.
+4. ``neo4j_visibility.py``: from a query's end to its lineage visible in Neo4j, p50/p95;
+5. ``neo4j_write_throughput.py``: batched vs one-statement-per-edge writes;
+6. ``impact_large_graph.py`` (full mode only): impact/upstream walks on the 1M-column graph.
 
-A Neo4j for 1, 4 and 5 is started with ``scripts/neo4j.sh`` on port 18687 (data in
+A Neo4j for 1, 4, 5 and 6 is started with ``scripts/neo4j.sh`` on port 18687 (data in
 ``.neo4j/bench/data``) and stopped at the end, unless ``--neo4j-uri`` names a running server
 (password from ``SPARK_LINEAGE_NEO4J_PASSWORD``). ``--quick`` uses tiny sizes and one repetition,
 skips the large graph, and exits 0 when every part ran, without judging the figures. The full mode
@@ -140,6 +141,16 @@ def throughput(uri: str, user: str, quick: bool) -> dict[str, Any]:
     return out
 
 
+def visibility(uri: str, user: str, quick: bool) -> dict[str, Any]:
+    rc, stdout, seconds = run_script([str(BENCH / "neo4j_visibility.py"), "--uri", uri,
+                                      "--user", user, "--queries", "10" if quick else "40"],
+                                     env={"SPARK_LINEAGE_NEO4J_PASSWORD": PASSWORD}, timeout=1800)
+    out: dict[str, Any] = {"rc": rc, "seconds": round(seconds, 1)}
+    if stdout.strip():
+        out.update(last_json(stdout))
+    return out
+
+
 WALK = re.compile(r"^(?P<label>\S.*?)\s+n=\d+\s+p50=\s*(?P<p50>[\d.]+) ms\s+"
                   r"p95=\s*(?P<p95>[\d.]+) ms")
 
@@ -186,6 +197,7 @@ TARGETS = {
     "overhead": "agent wall time within 1% of baseline and below the OpenLineage agent's",
     "listener": "listener thread < 1 ms per query at p50",
     "extraction": "capture + lineage < 20 ms at p50 for ordinary queries, linear in plan size",
+    "visibility": "lineage visible in Neo4j within 2 s at p95 after a query ends",
     "throughput": ">= 10x the naive write throughput",
 }
 
@@ -284,6 +296,12 @@ def markdown(result: dict[str, Any]) -> str:
         for label, g in ext["growth"].items():
             lines.append(f"| {label} | {g['capture_exponent']} | {g['lineage_exponent']} |"
                          f" {g['verdict']} |")
+    vis = result.get("visibility") or {}
+    if vis.get("p50_ms") is not None:
+        lines += ["", "## End-to-end: query end to lineage visible in Neo4j", "",
+                  f"{vis['visible']} of {vis['queries']} writes (parquet and Delta, back to back):"
+                  f" p50 **{vis['p50_ms']} ms**, p95 **{vis['p95_ms']} ms**, max {vis['max_ms']} ms"
+                  f" (p50 by kind: {vis.get('by_kind_p50_ms')})"]
     thr = result.get("throughput") or {}
     if thr.get("speedup"):
         lines += ["", "## Neo4j write throughput", "",
@@ -311,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--impact-datasets", type=int, default=20_000,
                         help="large-graph size (x50 columns); 0 skips it")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: job,"
-                        "listener,extraction,throughput,impact")
+                        "listener,extraction,visibility,throughput,impact")
     parser.add_argument("--out", type=Path, help="results JSON (default results/latest.json;"
                         " quick: results/quick.json)")
     args = parser.parse_args(argv)
@@ -329,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         "parts": {},
     }
     server = Neo4j(args.neo4j_uri)
-    needs_neo4j = bool({"job", "throughput", "impact"} - skip)
+    needs_neo4j = bool({"job", "visibility", "throughput", "impact"} - skip)
     try:
         if needs_neo4j:
             server.start()
@@ -360,6 +378,11 @@ def main(argv: list[str] | None = None) -> int:
             result["parts"]["lineage_extraction"] = {
                 "rc": 0 if result["extraction"]["ok"] else result["extraction"]["rc"] or 1,
                 "seconds": result["extraction"]["seconds"]}
+        if "visibility" not in skip:
+            print("query end to visible in neo4j ...", file=sys.stderr, flush=True)
+            result["visibility"] = visibility(server.uri, args.neo4j_user, args.quick)
+            result["parts"]["neo4j_visibility"] = {
+                "rc": result["visibility"]["rc"], "seconds": result["visibility"]["seconds"]}
         if "throughput" not in skip:
             print("neo4j write throughput ...", file=sys.stderr, flush=True)
             result["throughput"] = throughput(server.uri, args.neo4j_user, args.quick)

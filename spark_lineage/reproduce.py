@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import neo4j
 
 from spark_lineage.graph.connection import open_driver
-from spark_lineage.graph.impact_queries import RESOLVE_DATASETS
+from spark_lineage.graph.lookup import DatasetLookupError, resolve_dataset_key
 from spark_lineage.graph.queries import (
     DATASET_VERSION_LOOKUP,
     MODEL_INPUTS,
@@ -26,7 +26,6 @@ from spark_lineage.graph.queries import (
 )
 from spark_lineage.graph.rows import version_key
 from spark_lineage.graph.settings import Neo4jSettings
-from spark_lineage.impact.resolve import candidates
 
 #: Default and hard bound on how many producing levels are followed.
 DEFAULT_DEPTH = 10
@@ -163,15 +162,10 @@ def _version_key(session: neo4j.Session, name: str, version: str | None) -> str:
 
 def _dataset_key(session: neo4j.Session, name: str) -> str:
     """The one dataset that ``name`` (key, path, table name) names; raises ReproduceError."""
-    found = {
-        str(r["key"])
-        for r in session.run(RESOLVE_DATASETS.text, candidates=candidates(name, True))
-    }
-    if not found:
-        raise ReproduceError(f"no dataset in the graph matches {name!r}")
-    if len(found) > 1:
-        raise ReproduceError(f"{name!r} names several datasets, give one key: {sorted(found)}")
-    return found.pop()
+    try:
+        return resolve_dataset_key(session, name)
+    except DatasetLookupError as exc:
+        raise ReproduceError(str(exc)) from None
 
 
 def _model_root(session: neo4j.Session, name: str, version: str | None) -> ProducedVersion:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from spark_lineage.capture.transfer import active_jvm, fetch_buffer
 from spark_lineage.model import JsonDict, VersionInfo
 from spark_lineage.versions import (
     CREATE_OPERATIONS,
@@ -541,7 +542,9 @@ class _LogReader:
             return None
         stream = fs.open(path)
         try:
-            return str(_jvm(self._session).org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+            writer = _jvm(self._session).java.io.StringWriter()
+            _jvm(self._session).org.apache.commons.io.IOUtils.copy(stream, writer, "UTF-8")
+            return fetch_buffer(writer.getBuffer())  # a commit file can be MBs: no py4j stall
         finally:
             stream.close()
 
@@ -558,12 +561,7 @@ class _LogReader:
 
 def _jvm(_anchor: JavaObject) -> Any:
     """The py4j JVM view of the active SparkContext (the one the query ran in)."""
-    from pyspark import SparkContext
-
-    jvm = SparkContext._jvm
-    if jvm is None:
-        raise RuntimeError("no active SparkContext: Delta facts need the driver's JVM")
-    return jvm
+    return active_jvm()
 
 
 def _seq(seq: JavaObject) -> list[JavaObject]:

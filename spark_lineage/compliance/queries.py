@@ -19,17 +19,6 @@ MAX_PROPAGATION_DEPTH = MAX_LINEAGE_DEPTH
 
 # --- looking things up --------------------------------------------------------------------------
 
-RESOLVE_DATASETS = Query(
-    "compliance_resolve_datasets",
-    """
-MATCH (d:Dataset)
-WHERE d.key = $text OR d.name = $text OR toLower(d.table) = toLower($text)
-   OR d.key = $location_key
-RETURN d.key AS key ORDER BY key
-""",
-    "Datasets a user's text names: graph key, path (name), catalog table (any case).",
-)
-
 DATASET_COLUMN_KEYS = Query(
     "compliance_dataset_column_keys",
     """

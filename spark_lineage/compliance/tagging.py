@@ -22,9 +22,9 @@ from spark_lineage.compliance.queries import (
     ASSERTED_TAGS,
     DATASET_COLUMN_KEYS,
     REMOVE_TAGS,
-    RESOLVE_DATASETS,
     WRITE_TAGS,
 )
+from spark_lineage.graph.lookup import DatasetLookupError, resolve_dataset_key
 
 BATCH = 2000
 
@@ -43,20 +43,11 @@ class TagChange:
 
 
 def resolve_dataset(session: neo4j.Session, text: str) -> str:
-    """The key of the one dataset ``text`` names (key, path, ``file:/path`` or catalog table)."""
-    location_key = None
-    if text.startswith("/"):
-        location_key = f"file::{text.rstrip('/')}"
-    elif text.startswith("file:"):
-        location_key = "file::/" + text[len("file:") :].lstrip("/")
-    keys = [
-        r["key"] for r in session.run(RESOLVE_DATASETS.text, text=text, location_key=location_key)
-    ]
-    if not keys:
-        raise TargetError(f"no dataset named {text!r} in the graph")
-    if len(keys) > 1:
-        raise TargetError(f"{text!r} names several datasets: {', '.join(keys)}")
-    return str(keys[0])
+    """The key of the one dataset ``text`` names (key, path, URI or catalog table)."""
+    try:
+        return resolve_dataset_key(session, text)
+    except DatasetLookupError as exc:
+        raise TargetError(str(exc)) from None
 
 
 def resolve_columns(session: neo4j.Session, dataset: str, columns: Sequence[str]) -> list[str]:

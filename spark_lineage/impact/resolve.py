@@ -2,20 +2,19 @@
 
 Column names may contain dots (nested fields such as ``address.city``) and table names contain
 dots too, so the text is split at *every* dot (and at every ``::`` of a graph key): each prefix is
-a candidate dataset name, looked up in one query by key, location, table name and name. The
-longest prefix that names a dataset wins and the rest is the column; the whole text naming a
-dataset means the whole dataset. ``--column`` skips the guessing: the text is then the dataset.
+a candidate dataset name (:func:`spark_lineage.graph.lookup.candidates`), looked up in one query
+by key, location, table name and name. The longest prefix that names a dataset wins and the rest
+is the column; the whole text naming a dataset means the whole dataset. ``--column`` skips the
+guessing: the text is then the dataset.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import neo4j
 
 from spark_lineage.graph.impact_queries import DATASET_COLUMNS, DATASET_DETAILS, RESOLVE_DATASETS
+from spark_lineage.graph.lookup import candidates
 from spark_lineage.impact.model import DatasetInfo, Target, VersionSummary
-from spark_lineage.lineage.datasets import split_location
 
 #: How many versions of a dataset the details carry (newest first).
 MAX_VERSIONS = 5
@@ -23,38 +22,6 @@ MAX_VERSIONS = 5
 
 class TargetError(ValueError):
     """The text does not name a dataset or column of the graph (or names several)."""
-
-
-def candidates(text: str, explicit_column: bool = False) -> list[dict[str, Any]]:
-    """Every way to read ``text`` as ``<dataset><sep><column>``, as query parameters.
-
-    ``end`` is where the dataset part ends (the longest known one wins); the separator is a dot,
-    or ``::`` as in a column key. With ``explicit_column`` only the whole text is a candidate.
-    """
-    ends = {len(text)}
-    if not explicit_column:
-        ends |= {i for i, char in enumerate(text) if char == "."}
-        start = text.find("::")
-        while start != -1:
-            ends.add(start)
-            start = text.find("::", start + 1)
-    rows = []
-    for end in sorted(ends, reverse=True):
-        prefix = text[:end]
-        if prefix:
-            rows.append({"text": prefix, "location_key": _location_key(prefix), "end": end})
-    return rows
-
-
-def _location_key(prefix: str) -> str | None:
-    """The dataset key a path or URI would have (``file:/x`` and ``/x`` -> ``file::/x``)."""
-    if "::" in prefix or not (prefix.startswith("/") or ":/" in prefix):
-        return None  # a graph key (matched as is) or a table name
-    try:
-        namespace, name = split_location(prefix)
-    except ValueError:
-        return None
-    return f"{namespace}::{name}"
 
 
 def column_part(text: str, end: int) -> str | None:

@@ -20,9 +20,17 @@ INTERNAL_FUNCTION_PREFIXES = ("Cache Delta Table State",)
 _DELTA_LOG = "/_delta_log"
 
 
+def is_internal_function(function_name: str) -> bool:
+    """True when the name alone says the engine ran the query for itself: the agent then skips
+    it before capture (no plan is read out of the JVM for it)."""
+    return function_name in INTERNAL_FUNCTIONS or function_name.startswith(
+        INTERNAL_FUNCTION_PREFIXES
+    )
+
+
 def is_engine_internal(function_name: str, lineage: QueryLineage) -> bool:
     """True for the engine's own queries: internal names, or reads of engine state only."""
-    if function_name in INTERNAL_FUNCTIONS or function_name.startswith(INTERNAL_FUNCTION_PREFIXES):
+    if is_internal_function(function_name):
         return True
     if lineage.outputs or not lineage.inputs:
         return False

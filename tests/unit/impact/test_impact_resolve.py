@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from spark_lineage.impact.resolve import candidates, column_part
+from spark_lineage.graph.lookup import candidates
+from spark_lineage.impact.resolve import column_part
 
 
 def splits(text: str, explicit: bool = False) -> list[tuple[str, str | None, str | None]]:
