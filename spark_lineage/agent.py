@@ -13,6 +13,15 @@ Threads and their duties:
 
 Nothing raised on the listener thread or the worker reaches the job: failures are logged once per
 interval per kind and counted in :class:`AgentHealth`, which is logged at close.
+
+The worker survives anything a stage raises (``BaseException`` included), but a thread can still
+die outside that guard (an asynchronous exception such as a thread "kill", or one raised while the
+guard reports an error). The agent checks on every ``offer``/``submit``/``flush`` that its worker
+is alive; when it is not, one ERROR line says so and a new worker takes over the same queue
+(nothing queued is lost). An event the worker drops -- the one in hand when a stage raises past
+every guard, or what is still queued when the agent closes without a worker -- is counted as
+``lost``. After :data:`MAX_WORKER_RESTARTS` replacements the agent gives up and skips later
+queries with a count; ``flush`` and ``close`` stay bounded by their timeout in every case.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from spark_lineage.capture.context import (
 from spark_lineage.capture.listener import PendingQuery, QueryListener
 from spark_lineage.config import AgentConfig, ConfigError, load_config
 from spark_lineage.events import QueryOutcome, build_event, new_run_id
-from spark_lineage.lineage.internal import is_engine_internal
+from spark_lineage.lineage.internal import is_engine_internal, is_internal_function
 from spark_lineage.model import AppContext, CapturedPlan, LineageEvent, QueryLineage
 from spark_lineage.sinks.composite import CompositeSink
 from spark_lineage.sinks.ratelimit import RateLimitedLog
@@ -49,6 +58,9 @@ from spark_lineage.sinks.registry import build_sinks
 __all__ = ["AgentHealth", "DisabledAgent", "LineageAgent", "attach", "detach", "new_run_id"]
 
 log = logging.getLogger("spark_lineage")
+
+#: How many times a dead worker is replaced before the agent gives up (then queries are skipped).
+MAX_WORKER_RESTARTS = 5
 
 #: capture(query_execution, function_name, ended_at_ms): the plan and facts of one query.
 CaptureFn = Callable[[Any, str, int], CapturedPlan]
@@ -64,7 +76,11 @@ class AgentHealth:
     (including those given to :meth:`LineageAgent.submit`);
     ``failed``: queries whose capture or lineage raised (their event still goes out, with a
     warning and without datasets); ``filtered``: read-only queries left out by
-    ``spark.lineage.emit.readOnly=false``; ``fail_events``: queries that failed in Spark.
+    ``spark.lineage.emit.readOnly=false``; ``fail_events``: queries that failed in Spark;
+    ``lost``: queries or events dropped by the worker itself (a stage raised a ``BaseException``
+    past every guard, or the worker died or stopped with them queued); ``worker_restarts``: dead
+    workers replaced; ``queue_depth``/``queue_peak``: items waiting for the worker now / at most
+    (bounded by ``spark.lineage.queue.size``).
     """
 
     seen: int
@@ -82,6 +98,10 @@ class AgentHealth:
     listener_ms_max: float = 0.0
     worker_ms_total: float = 0.0
     worker_ms_mean: float = 0.0
+    lost: int = 0
+    worker_restarts: int = 0
+    queue_depth: int = 0
+    queue_peak: int = 0
 
     def log_line(self) -> str:
         sinks = ", ".join(f"{k}={v}" for k, v in self.sink_errors.items()) or "none"
@@ -92,7 +112,8 @@ class AgentHealth:
             f"sink_errors[{sinks}] listener_thread_ms total={self.listener_ms_total:.2f} "
             f"p50={self.listener_ms_p50:.3f} p95={self.listener_ms_p95:.3f} "
             f"max={self.listener_ms_max:.3f} worker_ms total={self.worker_ms_total:.1f} "
-            f"mean={self.worker_ms_mean:.2f}"
+            f"mean={self.worker_ms_mean:.2f} lost={self.lost} "
+            f"worker_restarts={self.worker_restarts} queue_peak={self.queue_peak}"
         )
 
 
@@ -157,11 +178,16 @@ class LineageAgent:
         self._count_lock = threading.Lock()
         self._seen = self._queued = self._skipped = 0
         self._processed = self._failed = self._filtered = self._fail_events = 0
+        self._lost = self._restarts = 0
+        self._queue_peak = 0
         self._worker_ns = 0
         self._closed = False
         self._close_started = False
         self._close_lock = threading.Lock()
-        self._worker = threading.Thread(target=self._run, name="spark-lineage-worker", daemon=True)
+        self._worker = self._new_worker()
+        self._worker_lock = threading.Lock()
+        self._started = False
+        self._gave_up = False
         self._restore_stop: Callable[[], None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -169,6 +195,7 @@ class LineageAgent:
     def start(self) -> LineageAgent:
         """Start the worker, register the listener and the exit hooks."""
         self._worker.start()
+        self._started = True
         try:
             register_listener(self.spark, self._listener)
         except BaseException:
@@ -195,7 +222,7 @@ class LineageAgent:
         an action includes it), then for the worker. Returns False when ``timeout`` (seconds;
         default ``spark.lineage.flush.timeout``) ran out or a sink reported a failed flush.
         """
-        if self._closed or not self._worker.is_alive():
+        if self._closed or not self._ensure_worker():
             return False
         if threading.current_thread() is self._worker:
             return False  # a sink calling back into the agent: never wait for ourselves
@@ -231,8 +258,19 @@ class LineageAgent:
         self._closed = True
         self._stop_worker(max(0.0, deadline - time.monotonic()))
         if self._worker.is_alive():
-            log.warning("spark-lineage: the worker is still busy; sinks are left open")
+            with self._queue.mutex:
+                waiting = sum(
+                    isinstance(item, PendingQuery | LineageEvent) for item in self._queue.queue
+                )
+            log.error(
+                "spark-lineage: the worker is still busy after %.1fs (a sink blocked?); sinks are "
+                "left open: %d queued event(s) and the one in progress are lost if the process "
+                "exits now",
+                budget,
+                waiting,
+            )
         else:
+            self._count_unprocessed()
             self.sinks.close(max(0.0, deadline - time.monotonic()))
         self._unhook()
         with _AGENTS_LOCK:
@@ -241,11 +279,78 @@ class LineageAgent:
         log.info(self.health().log_line())
 
     def _stop_worker(self, timeout: float) -> None:
+        if not self._worker.is_alive():
+            return  # dead (and not replaced): nobody would take the stop marker
         try:
             self._queue.put(_STOP, timeout=max(0.001, timeout))
         except queue.Full:
             return
         self._worker.join(timeout)
+
+    def _count_unprocessed(self) -> None:
+        """At close, with the worker gone: count what is still queued as lost, and say so."""
+        left = 0
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, PendingQuery | LineageEvent):
+                left += 1
+            elif isinstance(item, _FlushRequest):
+                item.done.set()
+        if left:
+            with self._count_lock:
+                self._lost += left
+            log.error("spark-lineage: %d queued event(s) lost: the worker is gone", left)
+
+    def _new_worker(self) -> threading.Thread:
+        return threading.Thread(target=self._run, name="spark-lineage-worker", daemon=True)
+
+    def _ensure_worker(self) -> bool:
+        """True when a worker runs; replaces a dead one (logged once per death, counted).
+
+        Cheap when the worker is alive (one ``is_alive``), so the listener thread can call it.
+        """
+        if self._worker.is_alive():
+            return True
+        if not self._started or self._closed:
+            return False
+        with self._worker_lock:
+            if self._worker.is_alive():
+                return True  # another thread replaced it meanwhile
+            if self._gave_up:
+                return False
+            with self._count_lock:
+                deaths, lost = self._restarts + 1, self._lost
+            if deaths > MAX_WORKER_RESTARTS:
+                self._gave_up = True
+                log.error(
+                    "spark-lineage: the worker thread died again (%d deaths); giving up: lineage "
+                    "of later queries is skipped and counted (%d event(s) lost so far)",
+                    deaths,
+                    lost,
+                )
+                return False
+            log.error(
+                "spark-lineage: the worker thread died (death %d; %d event(s) lost so far); "
+                "starting a new one -- queued queries are kept",
+                deaths,
+                lost,
+            )
+            worker = self._new_worker()
+            try:
+                worker.start()
+            except RuntimeError:  # cannot start a thread (resource limits): stay without one
+                self._gave_up = True
+                log.error(
+                    "spark-lineage: cannot start a new worker; lineage is skipped", exc_info=True
+                )
+                return False
+            self._worker = worker
+            with self._count_lock:
+                self._restarts += 1
+            return True
 
     def _unhook(self) -> None:
         try:
@@ -271,7 +376,7 @@ class LineageAgent:
     def submit(self, event: LineageEvent) -> bool:
         """Queue an event built elsewhere (e.g. ``record_model``) for the sinks, in order with the
         query events. Never blocks: False (counted as skipped) when the queue is full or closed."""
-        if not self._closed:
+        if not self._closed and self._ensure_worker():
             try:
                 self._queue.put_nowait(event)
             except queue.Full:
@@ -291,22 +396,24 @@ class LineageAgent:
         """Queue one captured query without blocking; False (counted) when full or closing."""
         with self._count_lock:
             self._seen += 1
-        if not self._closed:
+        if not self._closed and self._ensure_worker():
             try:
                 self._queue.put_nowait(pending)
             except queue.Full:
                 pass
             else:
+                depth = self._queue.qsize()
                 with self._count_lock:
                     self._queued += 1
+                    self._queue_peak = max(self._queue_peak, depth)
                 return True
         with self._count_lock:
             self._skipped += 1
             skipped = self._skipped
         self._warn.warning(
             "queue-full",
-            "spark-lineage: queue full (spark.lineage.queue.size=%d) or agent closed; skipped "
-            "lineage of a %s query (%d skipped so far)",
+            "spark-lineage: queue full (spark.lineage.queue.size=%d), no worker or agent "
+            "closed; skipped lineage of a %s query (%d skipped so far)",
             self.config.queue_size,
             pending.function_name,
             skipped,
@@ -323,7 +430,6 @@ class LineageAgent:
             try:
                 if isinstance(item, _FlushRequest):
                     item.ok = self.sinks.flush(item.remaining())
-                    item.done.set()
                 elif isinstance(item, PendingQuery):
                     self._process(item)
                 elif isinstance(item, LineageEvent):
@@ -331,8 +437,19 @@ class LineageAgent:
                     with self._count_lock:
                         self._processed += 1
             except BaseException:  # the worker must survive anything a stage does
-                self._warn.warning("worker", "spark-lineage: worker error", exc_info=True)
+                lost = isinstance(item, PendingQuery | LineageEvent)
+                if lost:
+                    with self._count_lock:  # counted first: the report below may itself fail
+                        self._lost += 1
+                self._warn.warning(
+                    "worker",
+                    "spark-lineage: worker error%s",
+                    "; the event in hand is lost (counted)" if lost else "",
+                    exc_info=True,
+                )
             finally:
+                if isinstance(item, _FlushRequest):
+                    item.done.set()  # also when the flush raised: never leave a caller waiting
                 del item  # release the py4j reference on this thread, not on the next get()
 
     def _process(self, pending: PendingQuery) -> None:
@@ -352,6 +469,8 @@ class LineageAgent:
             self._worker_ns += time.perf_counter_ns() - started
 
     def _to_event(self, pending: PendingQuery) -> LineageEvent | None:
+        if not pending.failed and is_internal_function(pending.function_name):
+            return None  # Delta's own inner queries: filtered by name, without a capture
         outcome = self._outcome(pending)
         extra: tuple[str, ...] = ()
         try:
@@ -430,6 +549,10 @@ class LineageAgent:
                 listener_ms_max=(samples[-1] / 1e6) if samples else 0.0,
                 worker_ms_total=self._worker_ns / 1e6,
                 worker_ms_mean=(self._worker_ns / 1e6 / processed) if processed else 0.0,
+                lost=self._lost,
+                worker_restarts=self._restarts,
+                queue_depth=self._queue.qsize(),
+                queue_peak=self._queue_peak,
             )
 
     @property

@@ -9,6 +9,7 @@ property, kind), not only by name, so an equivalent rule created by someone else
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,17 +17,27 @@ import neo4j
 from neo4j import exceptions as neo4j_errors
 
 from spark_lineage.graph.connection import open_driver
-from spark_lineage.graph.queries import AWAIT_INDEXES, SCHEMA, SHOW_SCHEMA, SchemaRule
+from spark_lineage.graph.queries import (
+    AWAIT_INDEXES,
+    RETIRED_INDEXES,
+    SCHEMA,
+    SHOW_SCHEMA,
+    SchemaRule,
+)
 from spark_lineage.graph.settings import Neo4jSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class SchemaState:
-    """Which of our constraints and indexes exist, which are missing, which are not online."""
+    """Which of our constraints and indexes exist, which are missing, which are not online, and
+    which indexes of earlier versions (:data:`RETIRED_INDEXES`) are still there."""
 
     present: tuple[str, ...]
     missing: tuple[str, ...]
     not_online: tuple[str, ...]
+    retired: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -60,14 +71,30 @@ def schema_state(driver: neo4j.Driver, database: str | None = None) -> SchemaSta
         present.append(rule.name)
         if all(index.get("state") != "ONLINE" for index in found):
             not_online.append(rule.name)
-    return SchemaState(tuple(present), tuple(missing), tuple(not_online))
+    retired = tuple(
+        str(index["name"])
+        for index in indexes
+        if index.get("name") in RETIRED_INDEXES and index.get("owningConstraint") is None
+    )
+    return SchemaState(tuple(present), tuple(missing), tuple(not_online), retired)
 
 
 def ensure_schema(
     driver: neo4j.Driver, database: str | None = None, *, wait_s: int = 120
 ) -> SchemaState:
-    """Create whatever constraint or index is missing, wait until all are online, report state."""
+    """Create whatever constraint or index is missing, drop retired indexes, wait until all are
+    online, report state. A retired index that cannot be dropped (a user without schema rights)
+    is only logged: it slows some writes, it does not make them wrong."""
     state = schema_state(driver, database)
+    for name in state.retired:
+        try:
+            with driver.session(database=database) as session:
+                session.run(RETIRED_INDEXES[name].text).consume()
+        except neo4j_errors.Neo4jError as exc:
+            log.warning("spark-lineage: could not drop the retired index %s (%s); run "
+                        "`spark-lineage schema init` as an admin", name, exc.code)
+    if state.retired:
+        state = schema_state(driver, database)
     if state.missing:
         rules = {rule.name: rule for rule in SCHEMA}
         with driver.session(database=database) as session:

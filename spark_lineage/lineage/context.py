@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from spark_lineage.lineage.origins import EMPTY, IDENTITY, NO_DEPS, Deps, Origins, Subtype
@@ -42,10 +42,19 @@ class Attr:
 
 @dataclass(frozen=True, slots=True)
 class NodeResult:
-    """What a resolved plan node offers its parent: ordered output columns and dataset deps."""
+    """What a resolved plan node offers its parent: ordered output columns and dataset deps.
+
+    ``guessed``: the output is a guess, not the node's real columns -- an unknown node that
+    declares no ``output`` offers every column it could pass on or define (see
+    :mod:`.rules.conservative`), and a node passing all of such a guess through passes the guess
+    on. Consumers that know the real columns (a write's target schema, a CTE reference's own
+    output) pick them out by name (:func:`.rules._common.pick_by_name`) instead of trusting the
+    positions or the count.
+    """
 
     output: tuple[Attr, ...]
     deps: Deps = NO_DEPS
+    guessed: bool = False
 
 
 Rule = Callable[[PlanNode, "LineageContext"], NodeResult]
@@ -153,7 +162,7 @@ class LineageContext:
                 stack.extend((child, False) for child in reversed(node.children))
                 continue
             rule = self._rules.get(node.cls, self._fallback)
-            node.result = rule(node, self)
+            node.result = _carry_guess(node, rule(node, self))
         result: NodeResult = root.result
         return result
 
@@ -168,3 +177,21 @@ class LineageContext:
 
     def child_results(self, node: PlanNode) -> list[NodeResult]:
         return [child.result for child in node.children]
+
+
+def _carry_guess(node: PlanNode, result: NodeResult) -> NodeResult:
+    """Mark ``result`` guessed when it passes on every column of a guessed child (a Filter, Sort,
+    Join, Window or Union over an unknown node): its output is then just as uncertain. A node
+    that names its columns itself (a Project picking some of them) is not a guess."""
+    if result.guessed:
+        return result
+    own: set[int] | None = None
+    for child_node in node.children:
+        below = child_node.result
+        if not isinstance(below, NodeResult) or not below.guessed or not below.output:
+            continue
+        if own is None:
+            own = {attr.expr_id for attr in result.output}
+        if all(attr.expr_id in own for attr in below.output):
+            return replace(result, guessed=True)
+    return result

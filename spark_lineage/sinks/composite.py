@@ -5,6 +5,11 @@ or ``close``, the composite logs it (rate-limited per sink), counts it in :attr:
 on with the remaining sinks; the event is still delivered to every sink that works. The
 composite itself never raises from ``emit``/``flush``/``close``; ``flush`` returns ``False`` when
 any sink failed or timed out. Sinks are called in configuration order.
+
+``emit`` and ``flush`` run on the agent's worker thread only, so there they also contain a
+``BaseException`` (a library calling ``sys.exit``, a custom "shutdown" exception): on that thread
+it could only end the worker, and it must not cost the other sinks the event. ``close`` runs on
+the user's thread and lets a ``KeyboardInterrupt`` through.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ class CompositeSink(Sink):
             label = self._label(index)
             try:
                 sink.emit(event)
-            except Exception:
+            except BaseException:  # worker thread only (module docstring)
                 self._failed(label, "emit")
             else:
                 self.delivered[label] += 1
@@ -58,7 +63,7 @@ class CompositeSink(Sink):
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
                 ok = sink.flush(remaining) and ok
-            except Exception:
+            except BaseException:  # worker thread only (module docstring)
                 self._failed(self._label(index), "flush")
                 ok = False
         return ok

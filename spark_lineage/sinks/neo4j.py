@@ -11,7 +11,9 @@ Behaviour (the sink contract is in :mod:`spark_lineage.sinks.base`):
 * On the first ``emit``/``flush`` the sink also delivers what earlier processes left in the spool
   (files no live process owns) -- "automatically on the next start".
 * ``emit`` raises only when the spool itself cannot store the event (disk full): that is the one
-  case where an event would be lost, and the agent counts it.
+  case where an event would be lost, and the agent counts it. The sink also counts it
+  (``lost``), logs an ERROR naming the spool directory when a run of losses starts, and a
+  WARNING with the number lost when the spool takes events again.
 * ``close`` tries a last delivery within its timeout and never raises; whatever is left stays in
   the spool for the next start or ``spark-lineage replay``.
 
@@ -45,7 +47,7 @@ from spark_lineage.graph.settings import (
 from spark_lineage.graph.writer import DEFAULT_CHUNK_SIZE, GraphWriter
 from spark_lineage.model import LineageEvent
 from spark_lineage.sinks.base import Sink, SinkSettings
-from spark_lineage.sinks.spool import DeliveryReport, Spool, SpoolStatus
+from spark_lineage.sinks.spool import DeliveryReport, Spool, SpoolError, SpoolStatus
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ class Neo4jSink(Sink):
         self.written = 0
         self.spooled = 0
         self.rejected = 0
+        self.lost = 0
+        self._losing = 0  # events lost since the spool last took one
 
     @classmethod
     def from_settings(cls, settings: SinkSettings) -> Neo4jSink:
@@ -120,7 +124,8 @@ class Neo4jSink(Sink):
         mode = "degraded (spooling)" if self._degraded else "ok"
         return (
             f"neo4j {self.settings.display_uri} user={self.settings.user} "
-            f"spool={self.spool.directory} written={self.written} spooled={self.spooled} {mode}"
+            f"spool={self.spool.directory} written={self.written} spooled={self.spooled} "
+            f"lost={self.lost} {mode}"
         )
 
     def emit(self, event: LineageEvent) -> None:
@@ -181,8 +186,30 @@ class Neo4jSink(Sink):
             )
 
     def _spool(self, event: LineageEvent) -> None:
-        self.spool.append(event)
+        try:
+            self.spool.append(event)
+        except SpoolError as exc:
+            self.lost += 1
+            self._losing += 1
+            if self._losing == 1:
+                log.error(
+                    "spark-lineage: LOST the lineage event of run %s: Neo4j is unreachable and %s "
+                    "(later losses are counted; %d lost in total)",
+                    event.run_id,
+                    exc,
+                    self.lost,
+                )
+            raise
         self.spooled += 1
+        if self._losing:
+            log.warning(
+                "spark-lineage: the spool %s takes events again after %d lost one(s) (%d lost in "
+                "total)",
+                self.spool.directory,
+                self._losing,
+                self.lost,
+            )
+            self._losing = 0
 
     def _try_drain(self) -> None:
         try:

@@ -5,10 +5,12 @@ holds an exclusive ``flock`` on it while alive), and beside each file an ``.ack`
 the byte offset up to which entries were delivered.
 
 Framing: one entry per line, ``<crc32 of the JSON, 8 hex digits> <JSON of the event>\\n``.
-Every append is written with one ``write`` and ``fsync``'d before ``append`` returns. A crash
-mid-write leaves a last line without its newline (or whose CRC does not match): readers detect
-that torn tail and skip it; a bad line in the middle (disk damage) is skipped and counted, never
-fatal.
+Every append is written unbuffered and ``fsync``'d before ``append`` returns, all or nothing: a
+write that fails part-way (disk full, file too large) is cut back to where the entry started, so
+a failed entry is never left half-written to be completed later or to swallow the next entry. A
+crash mid-write leaves a last line without its newline (or whose CRC does not match): readers
+detect that torn tail and skip it (delivery logs it); a bad line in the middle (disk damage) is
+skipped and counted, never fatal.
 
 Delivery (:meth:`Spool.deliver`) goes file by file in creation order, entry by entry in write
 order, and stops at the first failure so that order is kept. After each delivered entry the ack
@@ -181,16 +183,42 @@ class Spool:
         return self._own_path
 
     def append(self, event: LineageEvent) -> None:
-        """Durably store one event (written and fsync'd before returning)."""
+        """Durably store one event (written and fsync'd before returning), or raise SpoolError.
+
+        All or nothing: when the write or the fsync fails (ENOSPC, EFBIG, EIO...), the file is
+        truncated back to its size before this entry, so the event is either stored whole or
+        reported lost -- never left half-written in a buffer to reappear later, never glued to
+        the next entry (which would make that one unreadable too).
+        """
         data = encode_entry(event)
         with self._lock:
             try:
                 handle = self._own_file()
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+                fd = handle.fileno()
+                start = os.fstat(fd).st_size
             except OSError as exc:
                 raise SpoolError(f"cannot write to the spool in {self.directory}: {exc}") from exc
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except OSError as exc:
+                self._cut_back(fd, start)
+                raise SpoolError(f"cannot write to the spool in {self.directory}: {exc}") from exc
+
+    def _cut_back(self, fd: int, size: int) -> None:
+        """Remove the part of a failed entry that did reach the file."""
+        try:
+            os.ftruncate(fd, size)
+            os.lseek(fd, size, os.SEEK_SET)
+        except OSError:
+            log.error(
+                "spool: could not remove a partly written entry from %s; it and the next entry "
+                "will be skipped as one damaged line",
+                self._own_path,
+                exc_info=True,
+            )
 
     def has_backlog(self) -> bool:
         """True when this process's own file holds undelivered entries."""
@@ -204,7 +232,7 @@ class Spool:
             self.directory.mkdir(parents=True, exist_ok=True)
             name = f"{time.time_ns():020d}-{socket.gethostname()}-{os.getpid()}{SPOOL_SUFFIX}"
             path = self.directory / name
-            handle = path.open("ab")
+            handle = path.open("ab", buffering=0)  # append() writes whole entries itself
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             _fsync_dir(self.directory)
             self._own, self._own_path = handle, path
@@ -298,6 +326,13 @@ class Spool:
         is_rejection: Callable[[BaseException], bool],
     ) -> tuple[int, int, int, BaseException | None]:
         scan = scan_file(path, read_ack(path))
+        if scan.torn_tail_bytes:
+            log.warning(
+                "spool: %s ends with an incomplete entry (%d bytes, a write cut short by a "
+                "crash); it is skipped, not delivered",
+                path,
+                scan.torn_tail_bytes,
+            )
         delivered = rejected = 0
         for entry in scan.entries:
             try:

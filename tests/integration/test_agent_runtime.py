@@ -332,3 +332,28 @@ def test_submitted_events_reach_the_sinks_in_order_with_query_events(
     names = [e["job"]["name"] for e in read_events(events_file)]
     assert names == ["spark_lineage_tests.count", "spark_lineage_tests.train.model"]
     assert agent.health().processed == 2
+
+
+def test_deltas_own_inner_queries_are_filtered_by_name_without_reading_their_plans(
+    spark: Any, tmp_path: Path, agent_conf: dict[str, str], close_agents: list[Any]
+) -> None:
+    from spark_lineage.capture.plan import capture_plan
+
+    captured: list[str] = []
+
+    def recording_capture(query_execution: Any, function_name: str, ended_at_ms: int) -> Any:
+        captured.append(function_name)
+        return capture_plan(query_execution, function_name, ended_at_ms)
+
+    agent = start(spark, agent_conf, close_agents, capture=recording_capture)
+    spark.range(5).write.format("delta").save(str(tmp_path / "t"))
+    spark.read.format("delta").load(str(tmp_path / "t")).count()
+    assert agent.flush(60)
+
+    seen = agent.health().seen
+    assert seen > len(captured)  # Delta's deltaTransactionalWrite / cache queries were seen...
+    assert not any(
+        name == "deltaTransactionalWrite" or name.startswith("Cache Delta Table State")
+        for name in captured
+    )  # ...and never captured
+    assert "command" in captured

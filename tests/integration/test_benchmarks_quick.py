@@ -1,8 +1,9 @@
 """The benchmark suite's smoke run: `benchmarks/run.py --quick` works end to end.
 
 It runs every part (job overhead with agent off / our agent with file and Neo4j sinks / the
-OpenLineage agent, listener overhead, extraction, Neo4j write throughput) at tiny sizes against the
-test Neo4j, and checks that each part ran and reported figures, without judging the figures.
+OpenLineage agent, listener overhead, extraction, query end to visible in Neo4j, Neo4j write
+throughput) at tiny sizes against the test Neo4j, and checks that each part ran and reported
+figures, without judging the figures. It is part of the default run (and so of CI).
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Deselected by default (pyproject addopts): about 10 minutes on a busy 2-core machine.
-# Run it with: make test ARGS="-m benchmark tests/integration/test_benchmarks_quick.py"
+# Alone: make test ARGS="-m benchmark tests/integration/test_benchmarks_quick.py"
 pytestmark = [pytest.mark.integration, pytest.mark.neo4j, pytest.mark.slow, pytest.mark.benchmark]
 
 
@@ -37,7 +37,7 @@ def test_quick_benchmark_run_completes_and_reports_every_part(
     assert proc.returncode == 0, proc.stderr[-4000:]
     result = json.loads(out.read_text())
     assert set(result["parts"]) == {"job_overhead", "listener_overhead", "lineage_extraction",
-                                    "neo4j_write_throughput"}
+                                    "neo4j_visibility", "neo4j_write_throughput"}
     summary = result["job_overhead"]["summary"]
     for variant in ("off", "ours-file", "ours-neo4j"):
         assert summary[variant]["ok"] == 1, summary[variant]
@@ -45,5 +45,7 @@ def test_quick_benchmark_run_completes_and_reports_every_part(
     assert summary["ours-neo4j"]["agent_errors"] == 0
     assert result["job_overhead"]["coverage"]["outputs"], "coverage compares no output"
     assert result["throughput"]["speedup"] > 0
+    visibility = result["visibility"]
+    assert visibility["queries"] > 0 and visibility["missing"] == 0, visibility
     assert result["machine"]["nproc"] >= 1
     assert "| variant |" in out.with_suffix(".md").read_text()

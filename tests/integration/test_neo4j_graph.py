@@ -392,7 +392,20 @@ def test_schema_set_up_is_idempotent_and_complete(driver: neo4j.Driver) -> None:
     second = ensure_schema(driver)
     assert first.complete and second.complete
     assert schema_state(driver).missing == ()
-    assert "run_id" in second.present and "feeds_job" in second.present
+    assert "run_id" in second.present and "feeds_job" not in second.present
+
+
+def test_the_retired_feeds_job_index_is_dropped_because_it_makes_edge_merges_scan_the_job(
+    driver: neo4j.Driver,
+) -> None:
+    with driver.session() as session:
+        session.run("CREATE INDEX feeds_job IF NOT EXISTS FOR ()-[f:FEEDS]-() ON (f.job)").consume()
+    assert schema_state(driver).retired == ("feeds_job",)
+
+    state = ensure_schema(driver)
+
+    assert state.retired == () and state.complete
+    assert schema_state(driver).retired == ()
 
 
 def test_spark_lineage_load_reads_openlineage_lines_and_reports_bad_ones(

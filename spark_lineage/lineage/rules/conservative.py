@@ -1,8 +1,13 @@
 """The fallback for plan nodes no rule knows: every input of the node feeds every output.
 
-Outputs are the node's ``output`` field when it prints one, else its children's columns plus
-every named expression its fields define. The class is flagged (``OutputDataset.conservative``)
-and logged once, so an unknown node is never silent and never a crash.
+Outputs are the node's ``output`` field when it prints one. Otherwise the real columns are
+unknown and the result is a *guess* (``NodeResult.guessed``): every named expression the node's
+fields define (the roots of its expression lists: a projection's or aggregation's columns come
+first, in their order), then every column of its children. A consumer that knows the real columns
+picks them out of the guess by name: a write takes its target schema (so an unknown node under a
+write does not add phantom or duplicate columns), a CTE reference its own output. The class is
+flagged (``OutputDataset.conservative``) and logged once, so an unknown node is never silent and
+never a crash.
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ def conservative(node: PlanNode, ctx: LineageContext) -> NodeResult:
     ctx.flag_conservative(node.cls)
     inputs: set[Origin] = set()
     deps = []
-    outputs: dict[int, Attr] = {}
+    passed: dict[int, Attr] = {}
     for result in ctx.child_results(node):
         deps.append(result.deps)
         for attr in result.output:
             inputs.update(ctx.origins_of(attr.expr_id))
-            outputs.setdefault(attr.expr_id, attr)
+            passed.setdefault(attr.expr_id, attr)
     defined = _expressions(node)
     for expr in defined:
         for sub in expr.walk():
@@ -35,12 +40,17 @@ def conservative(node: PlanNode, ctx: LineageContext) -> NodeResult:
     if declared:
         outputs = {a.expr_id: Attr.of(a) for a in declared if a.expr_id is not None}
     else:
-        for expr in defined:
-            if expr.cls in ("Alias", "AttributeReference") and expr.expr_id is not None:
-                outputs.setdefault(expr.expr_id, Attr.of(expr))
+        named = {
+            expr.expr_id: Attr.of(expr)
+            for expr in defined
+            if expr.cls in ("Alias", "AttributeReference") and expr.expr_id is not None
+        }
+        outputs = {**named, **{k: v for k, v in passed.items() if k not in named}}
     for expr_id in outputs:
         ctx.origins[expr_id] = everything
-    return NodeResult(tuple(outputs.values()), Deps.of(frozenset(), tuple(deps)))
+    return NodeResult(
+        tuple(outputs.values()), Deps.of(frozenset(), tuple(deps)), guessed=not declared
+    )
 
 
 def _expressions(node: PlanNode) -> list[Any]:

@@ -1,13 +1,16 @@
 """Set operations. ``Union`` (UNION [ALL], unionByName, already aligned by position by the
 analyzer): output column i is the union of column i of every child, under the first child's
-exprIds. ``Intersect``/``Except``: values come from the left; the right side only decides which
-rows survive, so its columns are dataset-wide FILTER dependencies."""
+exprIds. A branch whose output is a guess (an unknown node, see ``NodeResult.guessed``) has no
+meaningful positions: every one of its sources feeds every output column (and when the first
+branch is the guess, every branch's sources do). ``Intersect``/``Except``: values come from the
+left; the right side only decides which rows survive, so its columns are dataset-wide FILTER
+dependencies."""
 
 from __future__ import annotations
 
-from spark_lineage.lineage.context import LineageContext, NodeResult, Rule
+from spark_lineage.lineage.context import Attr, LineageContext, NodeResult, Rule
 from spark_lineage.lineage.origins import Deps, Origin, Subtype, compose
-from spark_lineage.lineage.rules._common import child
+from spark_lineage.lineage.rules._common import child, every_origin
 from spark_lineage.lineage.tree import PlanNode
 
 
@@ -17,9 +20,18 @@ def union(node: PlanNode, ctx: LineageContext) -> NodeResult:
         return NodeResult(())
     first = children[0].output
     merged: list[set[Origin]] = [set() for _ in first]
+    aligned = not children[0].guessed  # a guessed first branch leaves no position meaningful
+    unaligned: list[Attr] = []
     for result in children:
-        for index, attr in enumerate(result.output[: len(first)]):
-            merged[index].update(ctx.origins_of(attr.expr_id))
+        if aligned and not result.guessed:
+            for index, attr in enumerate(result.output[: len(first)]):
+                merged[index].update(ctx.origins_of(attr.expr_id))
+        else:
+            unaligned.extend(result.output)
+    if unaligned:
+        everywhere = every_origin(unaligned, ctx)
+        for origins in merged:
+            origins.update(everywhere)
     for attr, origins in zip(first, merged, strict=True):
         ctx.origins[attr.expr_id] = frozenset(origins)
     return NodeResult(first, Deps.of(frozenset(), tuple(r.deps for r in children)))

@@ -7,6 +7,12 @@ and ``INSERT INTO`` (the analyzer aligns the query to the table's columns, whose
 carries: ``outputColumnNames`` for V1 file writes, the target relation's output for V2 writes).
 CTAS, ``saveAsTable`` and ``save(path)`` create the target from the query, so names are the
 query's. Delta MERGE/UPDATE/DELETE are in :mod:`.delta_commands` (the Delta work's rules).
+
+When the query's output is a guess (an unknown node under the write, see
+:attr:`~spark_lineage.lineage.context.NodeResult.guessed`), positions mean nothing: the written
+columns are the target's known names, each taking the query column of that name, or every source
+of the query (flagged conservative) when no column has it. Without known names (CTAS,
+``save(path)``) the guess is written once per name, never with duplicate columns.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 from spark_lineage.lineage.context import LineageContext, NodeResult
 from spark_lineage.lineage.datasets import datasets_from_fact, table_from_json
 from spark_lineage.lineage.origins import Deps, Origins
-from spark_lineage.lineage.rules._common import child
+from spark_lineage.lineage.rules._common import child, every_origin, pick_by_name
 from spark_lineage.lineage.tree import PlanNode, attributes, is_flat_tree
 from spark_lineage.model import DatasetRef
 
@@ -63,10 +69,34 @@ def _targets(node: PlanNode, ctx: LineageContext) -> tuple[tuple[DatasetRef, ...
 def _positional(
     query: NodeResult, names: Sequence[str] | None, ctx: LineageContext
 ) -> tuple[tuple[str, Any, Origins], ...]:
+    if query.guessed:
+        return _from_guess(query, names, ctx)
     out = []
     for index, attr in enumerate(query.output):
         name = names[index] if names is not None and index < len(names) else attr.name
         out.append((name, attr.data_type, ctx.origins_of(attr.expr_id)))
+    return tuple(out)
+
+
+def _from_guess(
+    query: NodeResult, names: Sequence[str] | None, ctx: LineageContext
+) -> tuple[tuple[str, Any, Origins], ...]:
+    """The written columns when the query's output is only a guess (an unknown node below)."""
+    if names is None:  # nothing knows the real columns: one column per distinct guessed name
+        ctx.warn("written schema guessed: an unknown plan node hides the query's columns")
+        distinct: dict[str, str] = {}
+        for candidate in query.output:
+            distinct.setdefault(candidate.name.lower(), candidate.name)
+        names = list(distinct.values())
+    everything: Origins | None = None
+    out: list[tuple[str, Any, Origins]] = []
+    for name, match in zip(names, pick_by_name(query.output, names), strict=True):
+        if match is not None:
+            out.append((name, match.data_type, ctx.origins_of(match.expr_id)))
+            continue
+        if everything is None:
+            everything = every_origin(query.output, ctx)
+        out.append((name, None, everything))
     return tuple(out)
 
 
@@ -92,7 +122,11 @@ def by_position_v2(node: PlanNode, ctx: LineageContext) -> WriteResult:
     names = [a.name for a in attributes(table[0].get("output"))] if is_flat_tree(table) else []
     if node.fields.get("isByName") is True:
         spelled = {name.lower(): name for name in names}
-        names = [spelled.get(attr.name.lower(), attr.name) for attr in query.output]
+        if query.guessed and spelled:  # the target's columns the (guessed) query offers
+            offered = dict.fromkeys(attr.name.lower() for attr in query.output)
+            names = [spelled[name] for name in offered if name in spelled]
+        else:
+            names = [spelled.get(attr.name.lower(), attr.name) for attr in query.output]
     refs, mode = _targets(node, ctx)
     return WriteResult(refs, _positional(query, names or None, ctx), query.deps, mode)
 
