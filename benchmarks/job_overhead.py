@@ -17,7 +17,7 @@ ratio to ``off``; driver memory (Python RSS, JVM heap used at the end, JVM peak 
 agent the health figures (listener-thread p50/p95, worker time). Then the lineage coverage of
 ``ours-file`` vs ``openlineage`` on the last repetition (``benchmarks/coverage.py``).
 
-    .venv/bin/python benchmarks/job_overhead.py [--reps 3] [--scale 300] [--out result.json]
+    .venv/bin/python benchmarks/job_overhead.py [--reps 2] [--scale 100] [--out result.json]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spark_lineage.tools.delta_coordinates import delta_spark_conf
+from spark_lineage.tools.delta_coordinates import SMALL_DATA_CONF, delta_spark_conf
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -129,8 +129,8 @@ def run_once(name: str, work: Path, scale: int, neo4j_uri: str | None,
     cmd = [str(Path(python).parent / "spark-submit"), "--master", f"local[{cores}]",
            "--driver-memory", "1g"]
     confs = [f"{k}={v}" for k, v in delta_spark_conf().items()]
-    confs += ["spark.ui.enabled=false", "spark.sql.shuffle.partitions=2",
-              f"spark.driver.extraJavaOptions=-Djava.io.tmpdir={work}"]
+    confs += [f"{k}={v}" for k, v in SMALL_DATA_CONF.items()]
+    confs += ["spark.ui.enabled=false", f"spark.driver.extraJavaOptions=-Djava.io.tmpdir={work}"]
     confs += variant_confs(name, work, neo4j_uri, ol_jar)
     for conf in confs:
         cmd += ["--conf", conf]
@@ -197,8 +197,8 @@ def summarize(runs: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--scale", type=int, default=300, help="customers (orders = 5x)")
+    parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--scale", type=int, default=100, help="customers (orders = 5x)")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--neo4j-uri", help="reuse this server instead of starting one")
     parser.add_argument("--openlineage-version", default=OL_VERSION)

@@ -334,8 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 1 rep")
     parser.add_argument("--neo4j-uri", help="reuse a running Neo4j instead of starting one")
     parser.add_argument("--neo4j-user", default="neo4j")
-    parser.add_argument("--reps", type=int, help="job overhead repetitions (default 3; quick 1)")
-    parser.add_argument("--scale", type=int, help="pipeline customers (default 300; quick 20)")
+    parser.add_argument("--reps", type=int, help="job overhead repetitions (default 2; quick 1)")
+    parser.add_argument("--scale", type=int, help="pipeline customers (default 100; quick 20)")
     parser.add_argument("--variants", help="job overhead variants, in order (default: off,"
                         "ours-file,ours-neo4j,openlineage; a name may repeat)")
     parser.add_argument("--impact-datasets", type=int, default=20_000,
@@ -368,8 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="bench-job-") as tmp:
                 job_out = Path(tmp) / "job.json"
                 cmd = [str(BENCH / "job_overhead.py"), "--neo4j-uri", server.uri,
-                       "--reps", str(args.reps or (1 if args.quick else 3)),
-                       "--scale", str(args.scale or (20 if args.quick else 300)),
+                       "--reps", str(args.reps or (1 if args.quick else 2)),
+                       "--scale", str(args.scale or (20 if args.quick else 100)),
                        "--out", str(job_out)] + (["--small"] if args.quick else [])
                 if args.variants:
                     cmd += ["--variants", args.variants]

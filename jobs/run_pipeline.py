@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from spark_lineage.tools.delta_coordinates import delta_spark_conf
+from spark_lineage.tools.delta_coordinates import SMALL_DATA_CONF, delta_spark_conf
 
 JOBS = Path(__file__).resolve().parent / "churn"
 
@@ -54,8 +54,8 @@ def spark_submit_command(step: Step, root: Path, lineage_conf: dict[str, str]) -
     python = sys.executable
     conf = {
         **delta_spark_conf(),
+        **SMALL_DATA_CONF,
         "spark.ui.enabled": "false",
-        "spark.sql.shuffle.partitions": "4",
         "spark.pyspark.python": python,
         "spark.pyspark.driver.python": python,
         **lineage_conf,

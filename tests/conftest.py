@@ -16,16 +16,14 @@ from typing import Any
 
 import pytest
 
-from spark_lineage.tools.delta_coordinates import delta_spark_conf
+from spark_lineage.tools.delta_coordinates import SMALL_DATA_CONF, delta_spark_conf
 
 TEST_SPARK_CONF = {
+    **SMALL_DATA_CONF,
     "spark.ui.enabled": "false",
-    "spark.sql.shuffle.partitions": "2",
     "spark.default.parallelism": "2",
     "spark.sql.adaptive.enabled": "false",
     "spark.driver.memory": "2g",
-    "spark.databricks.delta.snapshotPartitions": "2",
-    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
 }
 
 

@@ -26,6 +26,17 @@ def delta_spark_conf() -> dict[str, str]:
     }
 
 
+#: Settings for small tables on a machine with a few cores (the demo, the benchmarks, the tests):
+#: Delta rebuilds a table's snapshot state with 50 tasks by default and Spark lists partitions
+#: and shuffles with up to 200; on two cores those tiny tasks cost more than the data. Not needed
+#: on a real cluster; applied alike to every variant the benchmarks compare.
+SMALL_DATA_CONF: dict[str, str] = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.sql.sources.parallelPartitionDiscovery.parallelism": "2",
+}
+
+
 def main() -> None:
     print(" ".join(delta_coordinates()))
 
