@@ -466,7 +466,7 @@ def _created_table(resolved_identifier: JavaObject) -> tuple[str, str | None] | 
 
 def _qualified_path(spark_session: JavaObject, path: str) -> str:
     """``path`` as the DeltaLog names its data path (scheme added, normalised)."""
-    jvm = _jvm(spark_session)
+    jvm = active_jvm()
     delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark_session, path)
     return str(delta_log.dataPath().toString())
 
@@ -487,7 +487,7 @@ def _candidate_commits(
     The latest version is the DeltaLog's cached snapshot in this JVM (Delta updates it after our
     own commit, so it is at least ours) plus any newer commit files found by probing.
     """
-    jvm = _jvm(spark_session)
+    jvm = active_jvm()
     delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark_session, path)
     reader = _LogReader(spark_session, str(delta_log.logPath().toString()))
     latest = int(delta_log.unsafeVolatileSnapshot().version())
@@ -542,14 +542,15 @@ class _LogReader:
             return None
         stream = fs.open(path)
         try:
-            writer = _jvm(self._session).java.io.StringWriter()
-            _jvm(self._session).org.apache.commons.io.IOUtils.copy(stream, writer, "UTF-8")
+            jvm = active_jvm()
+            writer = jvm.java.io.StringWriter()
+            jvm.org.apache.commons.io.IOUtils.copy(stream, writer, "UTF-8")
             return fetch_buffer(writer.getBuffer())  # a commit file can be MBs: no py4j stall
         finally:
             stream.close()
 
     def _hadoop(self, version: int) -> tuple[JavaObject, JavaObject]:
-        jvm = _jvm(self._session)
+        jvm = active_jvm()
         path = jvm.org.apache.hadoop.fs.Path(f"{self._log_path}/{self._file(version)}")
         if self._fs is None:
             self._fs = path.getFileSystem(self._session.sessionState().newHadoopConf())
@@ -557,11 +558,6 @@ class _LogReader:
 
 
 # --- small py4j helpers -----------------------------------------------------------------------
-
-
-def _jvm(_anchor: JavaObject) -> Any:
-    """The py4j JVM view of the active SparkContext (the one the query ran in)."""
-    return active_jvm()
 
 
 def _seq(seq: JavaObject) -> list[JavaObject]:
