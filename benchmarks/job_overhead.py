@@ -9,8 +9,9 @@ variant alike:
 * ``ours-file``: ``--conf spark.lineage.enabled=true`` with the OpenLineage JSON-lines file sink;
 * ``ours-neo4j``: the same with the Neo4j sink (a local server: started here on port 18687 with
   ``scripts/neo4j.sh`` and stopped at the end, or ``--neo4j-uri`` to reuse a running one);
-* ``openlineage``: ``io.openlineage:openlineage-spark_2.13`` (``--jars`` from ``~/.m2``, fetched
-  with ``mvn dependency:get`` when missing), file transport, column lineage on.
+* ``openlineage``: ``io.openlineage:openlineage-spark_2.13`` (added to ``spark.jars`` from the
+  project-local Maven repository ``.cache/m2``, fetched with ``mvn dependency:get`` when
+  missing), file transport, column lineage on.
 
 Figures per variant: process wall time and job-body wall time (min/median/max) and their median
 ratio to ``off``; driver memory (Python RSS, JVM heap used at the end, JVM peak RSS); for our
@@ -35,7 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spark_lineage.tools.delta_coordinates import SMALL_DATA_CONF, delta_spark_conf
+from spark_lineage.tools.jarset import maven_repo
+from spark_lineage.tools.spark_conf import SMALL_DATA_CONF, delta_spark_conf
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,14 +59,15 @@ NEO4J_PASSWORD = os.environ.get("SPARK_LINEAGE_NEO4J_PASSWORD", "spark-lineage")
 
 
 def openlineage_jar(version: str) -> Path | None:
-    """The OpenLineage Spark agent jar in ~/.m2, fetched with Maven when missing."""
+    """The OpenLineage Spark agent jar in the project-local Maven repository, fetched if missing."""
     group, artifact = OL_ARTIFACT.split(":")
-    jar = (Path.home() / ".m2" / "repository" / group.replace(".", "/") / artifact / version
-           / f"{artifact}-{version}.jar")
+    repo = maven_repo()
+    jar = repo / group.replace(".", "/") / artifact / version / f"{artifact}-{version}.jar"
     if not jar.exists():
         subprocess.run(
-            ["mvn", "-q", "-B", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get",
-             f"-Dartifact={OL_ARTIFACT}:{version}"],
+            ["mvn", "-q", "-B", f"-Dmaven.repo.local={repo}",
+             "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get",
+             f"-Dartifact={OL_ARTIFACT}:{version}", "-Dtransitive=false"],
             check=False, capture_output=True, timeout=600,
         )
     return jar if jar.exists() else None
@@ -128,14 +131,15 @@ def run_once(name: str, work: Path, scale: int, neo4j_uri: str | None,
     python = sys.executable
     cmd = [str(Path(python).parent / "spark-submit"), "--master", f"local[{cores}]",
            "--driver-memory", "1g"]
-    confs = [f"{k}={v}" for k, v in delta_spark_conf().items()]
+    delta = delta_spark_conf()
+    if name == "openlineage" and ol_jar is not None:  # one spark.jars list: --jars would replace it
+        delta["spark.jars"] = f"{delta['spark.jars']},{ol_jar}"
+    confs = [f"{k}={v}" for k, v in delta.items()]
     confs += [f"{k}={v}" for k, v in SMALL_DATA_CONF.items()]
     confs += ["spark.ui.enabled=false", f"spark.driver.extraJavaOptions=-Djava.io.tmpdir={work}"]
     confs += variant_confs(name, work, neo4j_uri, ol_jar)
     for conf in confs:
         cmd += ["--conf", conf]
-    if name == "openlineage" and ol_jar is not None:
-        cmd += ["--jars", str(ol_jar)]
     report = work / "report.json"
     cmd += [str(PIPELINE), "--root", str(work / "lake"), "--report", str(report),
             "--scale", str(scale)] + (["--small"] if small else [])

@@ -87,7 +87,7 @@ def main() -> int:
     from pyspark.sql import SparkSession
 
     from spark_lineage import attach
-    from spark_lineage.tools.delta_coordinates import delta_spark_conf
+    from spark_lineage.tools.spark_conf import delta_spark_conf
 
     root = tempfile.mkdtemp(prefix="bench-visibility-")
     builder = (

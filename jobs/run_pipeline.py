@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from spark_lineage.tools.delta_coordinates import SMALL_DATA_CONF, delta_spark_conf
+from spark_lineage.tools.cds import DriverClassArchive
+from spark_lineage.tools.jarset import JarSetError
+from spark_lineage.tools.spark_conf import SMALL_DATA_CONF, delta_spark_conf
 
 JOBS = Path(__file__).resolve().parent / "churn"
 
@@ -50,7 +52,8 @@ def pipeline_steps(customers: int) -> list[Step]:
     ]
 
 
-def spark_submit_command(step: Step, root: Path, lineage_conf: dict[str, str]) -> list[str]:
+def spark_submit_command(step: Step, root: Path, lineage_conf: dict[str, str],
+                         driver_java_options: str = "") -> list[str]:
     python = sys.executable
     conf = {
         **delta_spark_conf(),
@@ -60,13 +63,12 @@ def spark_submit_command(step: Step, root: Path, lineage_conf: dict[str, str]) -
         "spark.pyspark.driver.python": python,
         **lineage_conf,
     }
+    if driver_java_options:
+        conf["spark.driver.extraJavaOptions"] = driver_java_options
     spark_submit = str(Path(python).parent / "spark-submit")
     command = [spark_submit, "--master", step.master]
     for key, value in conf.items():
-        if key == "spark.jars.packages":
-            command += ["--packages", value]
-        else:
-            command += ["--conf", f"{key}={value}"]
+        command += ["--conf", f"{key}={value}"]
     return [*command, str(JOBS / step.script), "--root", str(root), *step.args]
 
 
@@ -76,18 +78,20 @@ def run(steps: Sequence[Step], root: Path, lineage_conf: dict[str, str], log_dir
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     total = len(steps)
+    archive = DriverClassArchive()  # the first job archives Spark's classes, the others map them
     for number, step in enumerate(steps, start=1):
         log = log_dir / f"{number:02d}-{Path(step.script).stem}.log"
         print(f"[{number}/{total}] {step.title} ... ", end="", flush=True)
         started = time.monotonic()
         with log.open("w") as out:
             result = subprocess.run(
-                spark_submit_command(step, root, lineage_conf),
+                spark_submit_command(step, root, lineage_conf, archive.java_options()),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,
                 check=False,
             )
+        archive.job_finished(result.returncode == 0)
         elapsed = time.monotonic() - started
         if result.returncode != 0:
             print(f"FAILED after {elapsed:.0f}s (log: {log})")
@@ -112,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.openlineage_path:
         lineage_conf["spark.lineage.openlineage.path"] = str(args.openlineage_path)
     root = args.root.resolve()
+    try:
+        delta_spark_conf()  # the locked Delta jars, checked once before any job starts
+    except JarSetError as exc:
+        raise SystemExit(f"demo: {exc}") from None
     run(pipeline_steps(args.customers), root, lineage_conf, args.logs or root / "logs")
 
 

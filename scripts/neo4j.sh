@@ -9,6 +9,8 @@ PROJECT="$ROOT/tools/neo4j-server"
 JAR="$PROJECT/target/neo4j-server-launcher.jar"
 STAMP="$PROJECT/target/.build-stamp"
 STATE=${SPARK_LINEAGE_NEO4J_HOME:-$ROOT/.neo4j}
+# The project-local Maven repository (shared with the Delta jar set-up), never ~/.m2.
+MAVEN_REPO=${SPARK_LINEAGE_CACHE:-$ROOT/.cache}/m2
 
 usage() {
     cat <<EOF
@@ -18,6 +20,7 @@ A local Neo4j 5.26 Community server (Bolt on 127.0.0.1), built from Maven Centra
 
 Commands:
   build                     build tools/neo4j-server (skipped when up to date)
+  check-build               exit 1 unless the launcher and all its jars are in place
   start [OPTIONS]           start in the background and wait until Bolt answers
   stop  [--data DIR | --port P]
                             SIGTERM, then SIGKILL after \$NEO4J_STOP_TIMEOUT s (default 30)
@@ -86,11 +89,29 @@ cmd_build() {
     log "building the local Neo4j server from Maven Central (tools/neo4j-server)"
     local started=$SECONDS
     # Maven 3.8 prints bare ANSI resets even with -q -B; strip them (pipefail keeps mvn's status).
-    mvn -q -B -Dstyle.color=never -f "$PROJECT/pom.xml" package 2>&1 \
+    mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$MAVEN_REPO" -f "$PROJECT/pom.xml" package 2>&1 \
         | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d' >&2
     rm -rf "$PROJECT/target/cds"  # archives of the previous class path no longer apply
     touch "$STAMP"
     log "built in $((SECONDS - started)) s"
+}
+
+cmd_check_build() {  # the build is complete: the launcher jar and every jar its manifest names
+    [ -f "$JAR" ] || die "the Neo4j server is not built ($JAR is missing): run \`make setup\`"
+    local missing
+    missing=$(python3 - "$JAR" <<'EOF'
+import sys, zipfile
+from pathlib import Path
+jar = Path(sys.argv[1])
+manifest = zipfile.ZipFile(jar).read("META-INF/MANIFEST.MF").decode().replace("\r\n ", "")
+manifest = manifest.replace("\n ", "")
+entries = next((ln.split(":", 1)[1].split() for ln in manifest.splitlines()
+                if ln.startswith("Class-Path:")), [])
+print(" ".join(e for e in entries if not (jar.parent / e).is_file())[:300])
+EOF
+    ) || die "cannot read the manifest of $JAR: delete $PROJECT/target and run \`make setup\`"
+    [ -z "$missing" ] || die "the Neo4j build is incomplete ($missing missing in $PROJECT/target): delete $PROJECT/target and run \`make setup\`"
+    log "server build complete ($JAR)"
 }
 
 # --- instance bookkeeping -------------------------------------------------------------------------
@@ -332,6 +353,7 @@ cmd_status() {
 
 case "${1:-}" in
     build) shift; cmd_build "$@" ;;
+    check-build) shift; cmd_check_build "$@" ;;
     start) shift; cmd_start "$@" ;;
     stop) shift; cmd_stop "$@" ;;
     status) shift; cmd_status "$@" ;;

@@ -43,7 +43,7 @@ from cases import (  # noqa: E402
 from spark_lineage.capture.plan import capture_plan  # noqa: E402
 from spark_lineage.lineage import extract_lineage  # noqa: E402
 from spark_lineage.lineage.labels import dependency_rows, edge_rows, input_labels  # noqa: E402
-from spark_lineage.tools.delta_coordinates import delta_spark_conf  # noqa: E402
+from spark_lineage.tools.spark_conf import delta_spark_conf  # noqa: E402
 
 ROOT = "/tmp/spark-lineage-fixtures"
 FIXTURES = REPO / "tests" / "fixtures" / "plans"

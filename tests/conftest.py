@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from spark_lineage.tools.delta_coordinates import SMALL_DATA_CONF, delta_spark_conf
+from spark_lineage.tools.spark_conf import SMALL_DATA_CONF, delta_spark_conf
 
 TEST_SPARK_CONF = {
     **SMALL_DATA_CONF,
@@ -25,6 +25,11 @@ TEST_SPARK_CONF = {
     "spark.sql.adaptive.enabled": "false",
     "spark.driver.memory": "2g",
 }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The ``smoke`` tests run first: a broken set-up shows in the first seconds of a run."""
+    items.sort(key=lambda item: item.get_closest_marker("smoke") is None)
 
 
 @pytest.fixture(scope="session")

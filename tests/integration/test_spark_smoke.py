@@ -1,4 +1,8 @@
-"""The foundation works: Spark 4.1 with Delta Lake in-process, and a real multi-executor cluster."""
+"""The foundation works: Spark with Delta Lake from the locked jars, and a multi-executor cluster.
+
+The first test of every run (``smoke`` marker, ordered first by tests/conftest.py): when the locked
+jar set is broken, the run says so at once instead of failing a thousand tests one by one.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,31 @@ from typing import Any
 
 import pytest
 
+from spark_lineage.tools import jarset
+
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.smoke
+def test_delta_is_loaded_from_the_locked_local_jars_and_nothing_is_resolved(spark: Any) -> None:
+    conf = spark.sparkContext.getConf()
+    lock = jarset.read_lock()
+    locked = {str(jarset.jar_dir(lock.spark_line) / jar.file_name) for jar in lock.jars}
+    jvm = spark.sparkContext._jvm
+    delta_class = jvm.java.lang.Class.forName(
+        "io.delta.tables.DeltaTable", True, jvm.Thread.currentThread().getContextClassLoader()
+    )
+    loaded_from = Path(str(delta_class.getProtectionDomain().getCodeSource().getLocation()
+                           .toURI().getPath()))
+
+    assert set(conf.get("spark.jars").split(",")) == locked
+    assert conf.get("spark.jars.packages", "") == ""  # no Ivy resolution at start
+    assert str(loaded_from) in locked  # Delta's classes come from the locked file
+    assert not jarset.problems(lock, jarset.jar_dir(lock.spark_line))  # and its sha256 matches
+    assert spark.range(3).selectExpr("sum(id) AS total").collect()[0].total == 3
+
+
+@pytest.mark.smoke
 def test_delta_table_is_written_and_time_travelled(spark: Any, tmp_path: Path) -> None:
     path = str(tmp_path / "numbers")
     spark.range(5).write.format("delta").save(path)
