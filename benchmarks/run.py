@@ -12,7 +12,9 @@ Runs, one process at a time (the machine is shared):
 3. ``lineage_extraction.py``: capture and lineage time against plan size, growth exponents;
 4. ``neo4j_visibility.py``: from a query's end to its lineage visible in Neo4j, p50/p95;
 5. ``neo4j_write_throughput.py``: batched vs one-statement-per-edge writes;
-6. ``impact_large_graph.py`` (full mode only): impact/upstream walks on the 1M-column graph.
+6. ``job_start.py``: from ``spark-submit`` to a job's first query, Delta through ``--packages``
+   vs the locked jars vs the locked jars with the driver's class archive;
+7. ``impact_large_graph.py`` (full mode only): impact/upstream walks on the 1M-column graph.
 
 A Neo4j for 1, 4 and 5 is started with ``scripts/neo4j.sh`` on port 18687 (data in
 ``.neo4j/bench/data``) and stopped at the end; 6 runs on its own server (port 18688, data in
@@ -211,6 +213,7 @@ TARGETS = {
     "extraction": "capture + lineage < 20 ms at p50 for ordinary queries, linear in plan size",
     "visibility": "lineage visible in Neo4j within 2 s at p95 after a query ends",
     "throughput": ">= 10x the naive write throughput",
+    "job_start": "start to first query lower than with --packages (Ivy at every start)",
 }
 
 
@@ -319,6 +322,12 @@ def markdown(result: dict[str, Any]) -> str:
         lines += ["", "## Neo4j write throughput", "",
                   f"batched {thr['batched_edges_per_s']:.0f} edges/s vs one statement per edge"
                   f" {thr['naive_edges_per_s']:.0f} edges/s: **{thr['speedup']}x**"]
+    start = result.get("job_start") or {}
+    if start.get("variants"):
+        lines += ["", "## Job start: spark-submit to the end of the first query", "",
+                  "| variant | seconds | median ratio to packages |", "|---|---|---|"]
+        for name, v in start["variants"].items():
+            lines.append(f"| {name} | {fmt(v['seconds'])} | {v.get('ratio_to_packages', '-')} |")
     imp = result.get("impact") or {}
     if imp:
         lines += ["", f"## Impact on the large graph ({imp.get('datasets')} datasets)", "",
@@ -341,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--impact-datasets", type=int, default=20_000,
                         help="large-graph size (x50 columns); 0 skips it")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: job,"
-                        "listener,extraction,visibility,throughput,impact")
+                        "listener,extraction,visibility,throughput,start,impact")
     parser.add_argument("--out", type=Path, help="results JSON (default results/latest.json;"
                         " quick: results/quick.json)")
     args = parser.parse_args(argv)
@@ -403,6 +412,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if needs_neo4j:
             server.stop()
+    if "start" not in skip:
+        print("job start ...", file=sys.stderr, flush=True)
+        rc, stdout, seconds = run_script([str(BENCH / "job_start.py"),
+                                          "--reps", "1" if args.quick else "5"], timeout=1800)
+        result["parts"]["job_start"] = {"rc": rc, "seconds": round(seconds, 1)}
+        if rc == 0:
+            result["job_start"] = last_json(stdout)
     if "impact" not in skip:
         print("impact on the large graph ...", file=sys.stderr, flush=True)
         graph_server = Neo4j(args.neo4j_uri, IMPACT_PORT, "impact-bench", IMPACT_MEMORY)

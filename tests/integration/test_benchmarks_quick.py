@@ -37,7 +37,11 @@ def test_quick_benchmark_run_completes_and_reports_every_part(
     assert proc.returncode == 0, proc.stderr[-4000:]
     result = json.loads(out.read_text())
     assert set(result["parts"]) == {"job_overhead", "listener_overhead", "lineage_extraction",
-                                    "neo4j_visibility", "neo4j_write_throughput"}
+                                    "neo4j_visibility", "neo4j_write_throughput", "job_start"}
+    assert all(part["rc"] == 0 for part in result["parts"].values()), result["parts"]
+    start = result["job_start"]["variants"]
+    assert {name: v["seconds"]["n"] for name, v in start.items()} == {
+        "packages": 1, "locked": 1, "locked-cds": 1}
     summary = result["job_overhead"]["summary"]
     for variant in ("off", "ours-file", "ours-neo4j"):
         assert summary[variant]["ok"] == 1, summary[variant]
