@@ -49,7 +49,9 @@ from spark_lineage.capture.context import (
 from spark_lineage.capture.listener import PendingQuery, QueryListener
 from spark_lineage.config import AgentConfig, ConfigError, load_config
 from spark_lineage.events import QueryOutcome, build_event, new_run_id
+from spark_lineage.job_names import JobNamer
 from spark_lineage.lineage.internal import is_engine_internal, is_internal_function
+from spark_lineage.ml_saves import ModelSaveFilter
 from spark_lineage.model import AppContext, CapturedPlan, LineageEvent, QueryLineage
 from spark_lineage.sinks.composite import CompositeSink
 from spark_lineage.sinks.ratelimit import RateLimitedLog
@@ -170,6 +172,8 @@ class LineageAgent:
         self.app = app
         self.sinks = sinks
         self.app_run_id = new_run_id()
+        self.namer = JobNamer(config.application or app.app_name, config.lake_root)
+        self.model_saves = ModelSaveFilter()
         self._capture = capture
         self._extract = extract
         self._queue: queue.Queue[object] = queue.Queue(maxsize=config.queue_size)
@@ -489,6 +493,7 @@ class LineageAgent:
         if not pending.failed and (
             is_engine_internal(pending.function_name, lineage)
             or (not lineage.outputs and not self.config.emit_read_only)
+            or self.model_saves.is_model_save(lineage)
         ):
             return None
         return build_event(
@@ -498,6 +503,7 @@ class LineageAgent:
             namespace=self.config.namespace,
             parent_run_id=self.app_run_id,
             extra_warnings=extra,
+            namer=self.namer,
         )
 
     def _lineage(self, pending: PendingQuery) -> QueryLineage:

@@ -58,6 +58,8 @@ CORE_KEYS: Mapping[str, str] = {
     "warn.interval": "seconds between two repeated warnings of the same kind",
     "emit.readOnly": "also report queries that write nothing (collect, count, show...)",
     "log.level": "level of the agent's own log lines (DEBUG, INFO, WARNING, ERROR)",
+    "application": "the application's name in job names (default: spark.app.name)",
+    "lake.root": "path or URI under which outputs are named by their relative path in job names",
 }
 
 
@@ -73,6 +75,8 @@ class AgentConfig:
     warn_interval_s: float = 60.0
     emit_read_only: bool = True
     log_level: str = "INFO"
+    application: str | None = None
+    lake_root: str | None = None
     sink_values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     capture_values: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -155,6 +159,8 @@ def load_config(
         warn_interval_s=_float("warn.interval", raw("warn.interval"), 60.0, minimum=0.0),
         emit_read_only=_bool("emit.readOnly", raw("emit.readOnly"), True),
         log_level=_log_level(raw("log.level")),
+        application=_optional_nonblank("application", raw("application")),
+        lake_root=_optional_nonblank("lake.root", raw("lake.root")),
         sink_values=sink_values,
         capture_values=capture_values,
         env=environ,
@@ -190,6 +196,10 @@ def _nonblank(key: str, raw: str | None, default: str) -> str:
     if not raw.strip():
         raise ConfigError(f"{_full(key)} must not be blank")
     return raw.strip()
+
+
+def _optional_nonblank(key: str, raw: str | None) -> str | None:
+    return None if raw is None else _nonblank(key, raw, "")
 
 
 def _int(key: str, raw: str | None, default: int, *, minimum: int, maximum: int) -> int:

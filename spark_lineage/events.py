@@ -1,15 +1,15 @@
 """From one finished query to a :class:`LineageEvent`, and from that to an OpenLineage RunEvent.
 
 ``build_event`` is the single place that names jobs and runs: the job name is stable between runs
-of the same application (``<app>.<function>.<dataset>``, so the graph aggregates edges per job);
-the run id is a fresh UUID per query. ``to_openlineage`` is the wire format, built from the
+of the same application (``<application>.<short output name>``, see
+:mod:`spark_lineage.job_names`, so the graph aggregates edges per job); the run id is a fresh
+UUID per query. ``to_openlineage`` is the wire format, built from the
 ``openlineage-python`` models, whose validators check the spec's required fields and formats.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +23,7 @@ from openlineage.client.generated.base import RunFacet
 from openlineage.client.serde import Serde
 from openlineage.client.uuid import generate_new_uuid
 
+from spark_lineage.job_names import JobNamer, application_label, scope_memory_sources
 from spark_lineage.model import (
     AppContext,
     ColumnRef,
@@ -71,35 +72,6 @@ def new_run_id() -> str:
     return str(generate_new_uuid())
 
 
-_NAME_JUNK = re.compile(r"[^0-9A-Za-z_]+")
-
-
-def _name_part(text: str) -> str:
-    """Lower-case a name fragment and squeeze everything but letters/digits into ``_``."""
-    return _NAME_JUNK.sub("_", text).strip("_").lower() or "unnamed"
-
-
-def _dataset_label(dataset: DatasetRef) -> str:
-    return _name_part(dataset.table or dataset.name)
-
-
-def job_name(app_name: str, function_name: str, lineage: QueryLineage) -> str:
-    """``<app>.<function>[.<dataset>]``: the first written dataset, else the first read one.
-
-    Stable between runs of the same application as long as it writes the same datasets, which is
-    what lets the graph aggregate one job's edges across runs.
-    """
-    parts = [_name_part(app_name), _name_part(function_name or "query")]
-    targets = sorted(o.dataset.key for o in lineage.outputs)
-    sources = sorted(i.dataset.key for i in lineage.inputs)
-    by_key = {o.dataset.key: o.dataset for o in lineage.outputs}
-    by_key.update({i.dataset.key: i.dataset for i in lineage.inputs if i.dataset.key not in by_key})
-    chosen = targets[0] if targets else (sources[0] if sources else None)
-    if chosen is not None:
-        parts.append(_dataset_label(by_key[chosen]))
-    return ".".join(parts)
-
-
 def build_event(
     outcome: QueryOutcome,
     app: AppContext,
@@ -109,13 +81,22 @@ def build_event(
     run_id: str | None = None,
     parent_run_id: str | None = None,
     extra_warnings: Iterable[str] = (),
+    namer: JobNamer | None = None,
 ) -> LineageEvent:
-    """Fold a query's outcome, its application and its lineage into one LineageEvent."""
+    """Fold a query's outcome, its application and its lineage into one LineageEvent.
+
+    ``namer`` is the application's :class:`~spark_lineage.job_names.JobNamer` (the agent keeps
+    one per application, so that path suffixes stay unique within it); without one, the job is
+    named as if this were the application's first output.
+    """
+    namer = namer or JobNamer(app.app_name)
+    lineage = scope_memory_sources(lineage, namer.application)
     return LineageEvent(
         run_id=run_id or new_run_id(),
         event_type=EventType.FAIL if outcome.failed else EventType.COMPLETE,
         job_namespace=namespace,
-        job_name=job_name(app.app_name, outcome.function_name, lineage),
+        job_name=namer.job_name(lineage),
+        application=namer.application,
         event_time_ms=outcome.ended_at_ms,
         started_at_ms=outcome.started_at_ms,
         ended_at_ms=outcome.ended_at_ms,
@@ -239,7 +220,8 @@ def _run_facets(event: LineageEvent) -> dict[str, RunFacet]:
         facets["parent"] = olf.parent_run.ParentRunFacet(
             run=olf.parent_run.Run(runId=event.parent_run_id),
             job=olf.parent_run.Job(
-                namespace=event.job_namespace, name=_name_part(event.app.app_name)
+                namespace=event.job_namespace,
+                name=event.application or application_label(event.app.app_name),
             ),
             producer=PRODUCER,
         )
@@ -325,7 +307,7 @@ def _input(dataset: InputDataset) -> ol.InputDataset:
 
 def _output(dataset: OutputDataset) -> ol.OutputDataset:
     facets = _dataset_facets(dataset.dataset, dataset.schema, dataset.version)
-    if dataset.edges or dataset.dataset_dependencies:
+    if dataset.edges or dataset.dataset_dependencies or dataset.schema:
         facets["columnLineage"] = _column_lineage(dataset)
     output_facets: dict[str, Any] = {}
     stats = _output_statistics(dataset.version)
@@ -358,9 +340,18 @@ def _input_field(source: ColumnRef, transformations: Iterable[Transformation]) -
 
 
 def _column_lineage(dataset: OutputDataset) -> Any:
-    """One ``fields`` entry per target column, each source once with all its transformations."""
+    """One ``fields`` entry per target column, each source once with all its transformations.
+
+    Every written column is listed, also one that no input column feeds directly (``count(*)``,
+    a literal, a static partition value): with no input fields, its dataset-wide INDIRECT
+    sources being in ``dataset``.
+    """
     cl = olf.column_lineage_dataset
     per_target: dict[str, dict[str, tuple[ColumnRef, list[Transformation]]]] = {}
+    nested_parents = {e.target.name.split(".", 1)[0] for e in dataset.edges}
+    for field in dataset.schema:
+        if field.name not in nested_parents:
+            per_target.setdefault(field.name, {})
     for edge in dataset.edges:
         sources = per_target.setdefault(edge.target.name, {})
         _, transformations = sources.setdefault(edge.source.key, (edge.source, []))

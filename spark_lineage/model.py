@@ -432,6 +432,8 @@ class LineageEvent:
     warnings: tuple[str, ...] = ()
     parent_run_id: str | None = None
     model: ModelInfo | None = None
+    #: The application (parent job) label; empty in events from before it was recorded.
+    application: str = ""
 
     @property
     def edges(self) -> Sequence[ColumnEdge]:
@@ -455,6 +457,7 @@ class LineageEvent:
             "warnings": list(self.warnings),
             "parent_run_id": self.parent_run_id,
             "model": self.model.to_dict() if self.model else None,
+            "application": self.application,
         }
 
     @classmethod
@@ -476,4 +479,5 @@ class LineageEvent:
             warnings=tuple(data.get("warnings") or ()),
             parent_run_id=data.get("parent_run_id"),
             model=ModelInfo.from_dict(data["model"]) if data.get("model") else None,
+            application=str(data.get("application") or ""),
         )

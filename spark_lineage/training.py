@@ -15,11 +15,13 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from spark_lineage.job_names import scope_memory_sources
 from spark_lineage.model import (
     EventType,
     InputDataset,
     LineageEvent,
     ModelInfo,
+    QueryLineage,
 )
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,9 @@ def record_model(
         if not agent.enabled:
             log.warning("spark-lineage: model %s@%s not recorded: agent disabled", name, version)
             return None
-        inputs = _training_inputs(training_data)
+        application = agent.namer.application
+        inputs = scope_memory_sources(QueryLineage(inputs=_training_inputs(training_data)),
+                                      application).inputs
         model = ModelInfo(
             name=name,
             version=str(version),
@@ -63,7 +67,7 @@ def record_model(
             run_id=new_run_id(),
             event_type=EventType.COMPLETE,
             job_namespace=agent.config.namespace,
-            job_name=f"{agent.app.app_name}.train.{name}",
+            job_name=f"{application}.train.{name}",
             event_time_ms=now,
             started_at_ms=now,
             ended_at_ms=now,
@@ -72,6 +76,7 @@ def record_model(
             function_name="record_model",
             parent_run_id=agent.app_run_id,
             model=model,
+            application=application,
         )
         agent.submit(event)
         return event

@@ -144,11 +144,8 @@ def read_lock(spark_line: str | None = None, lock_dir: Path = LOCK_DIR) -> Lock:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def problems(lock: Lock, folder: Path) -> list[str]:

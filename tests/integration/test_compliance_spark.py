@@ -67,9 +67,8 @@ from spark_lineage.compliance.policy import load_policy
 from spark_lineage.compliance.propagation import propagate_tags
 from spark_lineage.compliance.state import current_ms, iso, read_watermark
 from spark_lineage.compliance.tagging import apply_policy
-from spark_lineage.events import job_name
 from spark_lineage.graph.inspect import delete_scope
-from spark_lineage.model import DatasetRef, OutputDataset, QueryLineage
+from spark_lineage.job_names import application_label
 
 pytestmark = [pytest.mark.integration, pytest.mark.neo4j]
 
@@ -141,9 +140,9 @@ class Lake:
         return f"{self.dataset(table)}::{column}"
 
     def job(self, name: str) -> str:
-        """The agent's key of job ``name`` (``<app>.<function>.<output path>``, see JOBS)."""
-        written = QueryLineage(outputs=(OutputDataset(DatasetRef("file", self.path(JOBS[name]))),))
-        return f"{self.namespace}::{job_name(self.app_name, 'command', written)}"
+        """The agent's key of job ``name``: ``<application>.<output path in the lake>`` (the lake
+        is the agent's ``spark.lineage.lake.root``; see JOBS)."""
+        return f"{self.namespace}::{application_label(self.app_name)}.{JOBS[name]}"
 
     def table_of(self, dataset_key: str) -> str:
         prefix = self.dataset("")
@@ -270,6 +269,7 @@ def audit(
                 "spark.lineage.neo4j.user": neo4j_auth[0],
                 "spark.lineage.neo4j.password": neo4j_auth[1],
                 "spark.lineage.neo4j.spool.dir": str(base / "spool"),
+                "spark.lineage.lake.root": str(lake.root),
             },
         )
         assert isinstance(agent, LineageAgent)

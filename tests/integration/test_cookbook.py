@@ -132,6 +132,7 @@ def lake(
             "spark.lineage.neo4j.user": neo4j_auth[0],
             "spark.lineage.neo4j.password": neo4j_auth[1],
             "spark.lineage.neo4j.spool.dir": str(root / "spool"),
+            "spark.lineage.lake.root": str(root),
         },
     )
     assert isinstance(agent, LineageAgent)
@@ -156,12 +157,9 @@ def run(driver: neo4j.Driver, recipe: Recipe, **params: Any) -> list[dict[str, A
 
 
 def job_of(lake: Lake, output: str) -> str:
-    """The agent's job key for the query writing ``output`` (``<app>.<function>.<dataset>``)."""
-    from spark_lineage.events import job_name
-    from spark_lineage.model import DatasetRef, OutputDataset, QueryLineage
-
-    written = QueryLineage(outputs=(OutputDataset(DatasetRef("file", f"{lake.root}/{output}")),))
-    return f"{lake.namespace}::{job_name('spark-lineage-tests', 'command', written)}"
+    """The agent's job key for the query writing ``output``: ``<application>.<path in the lake>``
+    (the lake is the agent's ``spark.lineage.lake.root``)."""
+    return f"{lake.namespace}::spark_lineage_tests.{output}"
 
 
 # --- one check per recipe: (parameters, expectation on the rows) ------------------------------
@@ -332,7 +330,7 @@ def _rows(text: str, fmt: str) -> set[tuple[str, str, int, bool]]:
 
 
 def _memory(dataset: str) -> str:
-    return "<memory>" if dataset.startswith(("rdd/", "local_relation/")) else dataset
+    return "<memory>" if dataset.split("/")[-2:-1] in (["rdd"], ["local_relation"]) else dataset
 
 
 def _parse(text: str, fmt: str) -> set[tuple[str, str, int, bool]]:

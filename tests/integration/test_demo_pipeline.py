@@ -142,3 +142,40 @@ def test_the_openlineage_events_carry_the_delta_versions_written_and_read(lake: 
     assert versions_of("outputs", "/features/churn") == {"0", "1"}
     assert versions_of("outputs", "/clean/customers") == {"0", "1"}  # day 2 is the MERGE
     assert "0" in versions_of("inputs", "/features/churn")  # what the model trained on
+
+
+def test_each_lake_table_is_one_dataset_and_each_output_one_job_across_both_days(
+    lake: Path, driver: neo4j.Driver
+) -> None:
+    prefix = f"file::{lake}/"
+    with driver.session() as session:
+        tables = {r["key"][len(prefix):] for r in session.run(
+            "MATCH (d:Dataset) WHERE d.key STARTS WITH $prefix RETURN d.key AS key",
+            prefix=prefix)}
+        jobs = {r["job"] for r in session.run(
+            "MATCH (j:Job)-[:WRITES]->(d:Dataset) WHERE d.key STARTS WITH $prefix "
+            "RETURN DISTINCT j.name AS job", prefix=prefix)}
+
+    # the model's own files (metadata/, stages/*/data) are no datasets
+    assert tables == {"raw/customers", "raw/subscriptions", "raw/usage", "clean/customers",
+                      "clean/subscriptions", "features/churn"}
+    # one job per application and output, whatever the mode (day 2 appends and MERGEs), with no
+    # function, write mode or machine path in its name
+    assert jobs == {"churn_ingest.customers", "churn_ingest.subscriptions", "churn_ingest.usage",
+                    "churn_clean.customers", "churn_clean.subscriptions", "churn_features.churn"}
+
+
+def test_in_memory_sources_belong_to_the_application_that_made_them(
+    lake: Path, driver: neo4j.Driver
+) -> None:
+    prefix = f"file::{lake}/"
+    with driver.session() as session:
+        readers = [(r["source"], r["apps"]) for r in session.run(
+            "MATCH (m:Dataset {namespace: 'memory'})<-[:READ]-(r:Run)-[:WROTE]->(d:Dataset) "
+            "WHERE d.key STARTS WITH $prefix "
+            "RETURN m.name AS source, collect(DISTINCT r.app_name) AS apps", prefix=prefix)]
+
+    assert readers, "the pipeline reads in-memory data (spark.range, createDataFrame)"
+    for source, apps in readers:
+        assert len(apps) == 1, f"{source} is shared by {apps}"
+        assert source.startswith(apps[0].replace("-", "_") + "/"), (source, apps)

@@ -33,6 +33,8 @@ def test_core_settings_are_parsed() -> None:
             "spark.lineage.queue.size": "5",
             "spark.lineage.flush.timeout": "2.5",
             "spark.lineage.emit.readOnly": "false",
+            "spark.lineage.application": " Nightly ETL ",
+            "spark.lineage.lake.root": "s3a://lake/prod",
             "spark.other.setting": "ignored",
         },
         env={},
@@ -41,6 +43,7 @@ def test_core_settings_are_parsed() -> None:
     assert config.sinks == ("console", "openlineage")
     assert (config.namespace, config.queue_size, config.flush_timeout_s) == ("prod", 5, 2.5)
     assert config.emit_read_only is False
+    assert (config.application, config.lake_root) == ("Nightly ETL", "s3a://lake/prod")
 
 
 def test_sink_and_capture_settings_are_grouped_by_prefix() -> None:

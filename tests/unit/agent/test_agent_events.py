@@ -12,7 +12,6 @@ from openlineage.client import event_v2
 from spark_lineage.events import (
     QueryOutcome,
     build_event,
-    job_name,
     to_openlineage,
     to_openlineage_json,
 )
@@ -85,14 +84,11 @@ def make(outcome: QueryOutcome = SAVE, lineage: QueryLineage = LINEAGE) -> Linea
     )
 
 
-def test_job_name_is_app_function_and_written_dataset() -> None:
-    assert job_name("Nightly Orders", "save", LINEAGE) == "nightly_orders.save.sales_totals"
-
-
-def test_job_name_falls_back_to_the_read_dataset_then_to_app_and_function() -> None:
-    read_only = QueryLineage(inputs=LINEAGE.inputs)
-    assert job_name("a", "collectToPython", read_only) == "a.collecttopython.data_orders"
-    assert job_name("a", "count", QueryLineage()) == "a.count"
+def test_job_is_the_application_and_the_written_table_whatever_the_write_function() -> None:
+    saved = make()
+    inserted = make(QueryOutcome("insertInto", 1, 2))
+    assert saved.job_name == inserted.job_name == "nightly_orders.sales.totals"
+    assert saved.application == "nightly_orders"
 
 
 def test_job_name_is_stable_and_run_ids_are_fresh_uuids() -> None:
@@ -129,7 +125,7 @@ def test_openlineage_event_has_the_spec_fields() -> None:
     assert wire["producer"].startswith("https://")
     assert wire["job"] == {
         "namespace": "prod",
-        "name": "nightly_orders.save.sales_totals",
+        "name": "nightly_orders.sales.totals",
         "facets": wire["job"]["facets"],
     }
     assert wire["job"]["facets"]["jobType"]["integration"] == "SPARK"
@@ -239,3 +235,22 @@ def test_a_recorded_model_travels_as_a_custom_run_facet() -> None:
     facet = wire["run"]["facets"]["spark_lineage_model"]
     assert (facet["name"], facet["version"], facet["metrics"]) == ("churn", "3", {"auc": 0.91})
     assert facet["uri"] == "s3://models/churn/3"
+
+
+def test_every_written_column_is_in_the_column_lineage_facet_even_with_no_direct_input() -> None:
+    counted = OutputDataset(
+        TOTALS,
+        schema=(SchemaField("customer", "string"), SchemaField("n", "bigint"),
+                SchemaField("day", "string")),  # count(*) AS n; a static partition value
+        edges=(ColumnEdge(ColumnRef(ORDERS, "customer"), ColumnRef(TOTALS, "customer"),
+                          Transformation(TransformationSubtype.IDENTITY)),),
+        dataset_dependencies=(
+            (ColumnRef(ORDERS, "customer"), Transformation(TransformationSubtype.GROUP_BY)),
+        ),
+    )
+    wire = json.loads(to_openlineage_json(make(lineage=QueryLineage(outputs=(counted,)))))
+
+    facet = wire["outputs"][0]["facets"]["columnLineage"]
+    assert set(facet["fields"]) == {"customer", "n", "day"}
+    assert facet["fields"]["n"]["inputFields"] == [] == facet["fields"]["day"]["inputFields"]
+    assert [f["field"] for f in facet["dataset"]] == ["customer"]  # what decides n's rows
