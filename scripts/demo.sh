@@ -14,6 +14,9 @@ export NEO4J_PASSWORD=${NEO4J_PASSWORD:-spark-lineage}
 PORT=${DEMO_NEO4J_PORT:-7687}
 HTTP_PORT=${DEMO_NEO4J_HTTP_PORT:-7474}
 DATA=${SPARK_LINEAGE_NEO4J_HOME:-$ROOT/.neo4j}/demo/data
+# A fresh lake (below) gets a fresh graph: the demo's own Neo4j data folder starts empty.
+scripts/neo4j.sh stop --data "$DATA" >/dev/null
+rm -rf "$DATA"
 scripts/neo4j.sh start --port "$PORT" --http-port "$HTTP_PORT" --data "$DATA"
 
 export SPARK_LINEAGE_NEO4J_URI="bolt://127.0.0.1:$PORT"
