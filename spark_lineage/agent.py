@@ -493,6 +493,7 @@ class LineageAgent:
         if not pending.failed and (
             is_engine_internal(pending.function_name, lineage)
             or (not lineage.outputs and not self.config.emit_read_only)
+            or lineage.inner_write  # its outer CTAS/RTAS reports the write
             or self.model_saves.is_model_save(lineage)
         ):
             return None

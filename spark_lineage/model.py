@@ -301,6 +301,9 @@ class QueryLineage:
     inputs: tuple[InputDataset, ...] = ()
     outputs: tuple[OutputDataset, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: The query is one inner step of another write (``spark_lineage.write_commands``), whose own
+    #: event carries the write: no event of its own.
+    inner_write: bool = False
 
 
 # --- captured plans: the plain structure between capture (py4j) and lineage (pure) -------------

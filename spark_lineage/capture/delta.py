@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from spark_lineage.capture.scala import catalog_name, option, seq
 from spark_lineage.capture.transfer import active_jvm, fetch_buffer
 from spark_lineage.model import JsonDict, VersionInfo
 from spark_lineage.versions import (
@@ -186,9 +187,9 @@ def _plan_leaves(root: JavaObject) -> Iterator[JavaObject]:
     pending = [root]
     while pending:
         plan = pending.pop()
-        yield from _seq(plan.collectLeaves())
-        pending.extend(_seq(plan.subqueriesAll()))
-        pending.extend(p for p in _seq(plan.innerChildren()) if _is_plan(p))
+        yield from seq(plan.collectLeaves())
+        pending.extend(seq(plan.subqueriesAll()))
+        pending.extend(p for p in seq(plan.innerChildren()) if _is_plan(p))
         if plan.getClass().getSimpleName() == "MergeIntoCommand":
             pending.extend([plan.source(), plan.target()])
 
@@ -204,7 +205,7 @@ def _leaf_facts(leaf: JavaObject) -> DeltaRead | None:
         if facts is None:
             return None
         if name == "LogicalRelation":
-            table = _catalog_name(leaf.catalogTable())
+            table = catalog_name(leaf.catalogTable())
         else:
             identifier = leaf.tableIdentifier()
             table = str(identifier.get().unquotedString()) if identifier.isDefined() else None
@@ -245,7 +246,7 @@ def _table_v2_facts(table: JavaObject) -> DeltaRead:
     snapshot = table.initialSnapshot()
     return DeltaRead(
         path=str(table.deltaLog().dataPath().toString()),
-        table=_catalog_name(table.catalogTable()),
+        table=catalog_name(table.catalogTable()),
         version=VersionInfo(version=int(snapshot.version())),
         time_travel=bool(table.timeTravelOpt().isDefined()),
     )
@@ -384,7 +385,7 @@ def _write_target(
         mode = "Append" if name == "AppendData" else "Overwrite"
         return _WriteTarget(
             str(table.deltaLog().dataPath().toString()),
-            _catalog_name(table.catalogTable()),
+            catalog_name(table.catalogTable()),
             name,
             window.fingerprint(frozenset({"WRITE"}), parameters={"mode": mode}),
         )
@@ -394,7 +395,13 @@ def _write_target(
             return None
         operations = CREATE_OPERATIONS if name == "CreateTableAsSelect" else REPLACE_OPERATIONS
         path, table = resolved
-        return _WriteTarget(path, table, name, window.fingerprint(operations))
+        replace_where = _write_option(plan, "replaceWhere")
+        if replace_where is None:
+            return _WriteTarget(path, table, name, window.fingerprint(operations))
+        # saveAsTable(mode="overwrite") with replaceWhere on an existing table is planned as a
+        # RTAS, but Delta commits it as a WRITE of the matching rows only.
+        return _WriteTarget(path, table, name, window.fingerprint(
+            operations | {"WRITE"}, parameters={"mode": "Overwrite", "predicate": replace_where}))
     if name in ("UpdateCommand", "DeleteCommand", "MergeIntoCommand"):
         return _dml_target(qe, plan, name, window)
     return None
@@ -410,7 +417,7 @@ def _dml_target(qe: JavaObject, plan: JavaObject, name: str, window: _Window) ->
         index = next(
             (
                 leaf.relation().location()
-                for leaf in _seq(plan.target().collectLeaves())
+                for leaf in seq(plan.target().collectLeaves())
                 if leaf.getClass().getSimpleName() == "LogicalRelation"
             ),
             None,
@@ -430,7 +437,7 @@ def _dml_target(qe: JavaObject, plan: JavaObject, name: str, window: _Window) ->
     operation = {"UpdateCommand": "UPDATE", "DeleteCommand": "DELETE", "MergeIntoCommand": "MERGE"}
     return _WriteTarget(
         path,
-        _catalog_name(plan.catalogTable()),
+        catalog_name(plan.catalogTable()),
         name,
         window.fingerprint(
             frozenset({operation[name]}),
@@ -461,7 +468,7 @@ def _created_table(resolved_identifier: JavaObject) -> tuple[str, str | None] | 
     table = resolved_identifier.catalog().loadTable(identifier)
     if table.getClass().getName() != DELTA_TABLE_V2:
         return None
-    return str(table.deltaLog().dataPath().toString()), _catalog_name(table.catalogTable())
+    return str(table.deltaLog().dataPath().toString()), catalog_name(table.catalogTable())
 
 
 def _qualified_path(spark_session: JavaObject, path: str) -> str:
@@ -560,9 +567,19 @@ class _LogReader:
 # --- small py4j helpers -----------------------------------------------------------------------
 
 
-def _seq(seq: JavaObject) -> list[JavaObject]:
-    """A Scala ``Seq`` as a Python list (one round trip per element, plus one)."""
-    return [seq.apply(i) for i in range(int(seq.length()))]
+
+
+def _write_option(plan: JavaObject, key: str) -> str | None:
+    """A CTAS/RTAS write option (``writeOptions``), matched without regard to case."""
+    try:
+        options = plan.writeOptions()
+        for candidate in (key, key.lower()):
+            value = option(options.get(candidate))
+            if value is not None:
+                return str(value)
+    except Exception:  # another Spark build without writeOptions: no option, as before
+        return None
+    return None
 
 
 def _is_plan(node: JavaObject) -> bool:
@@ -575,11 +592,6 @@ def _is_plan(node: JavaObject) -> bool:
     )
 
 
-def _catalog_name(option: JavaObject) -> str | None:
-    """``Option[CatalogTable]`` as ``spark_catalog.db.table`` (None when empty)."""
-    if option is None or not option.isDefined():
-        return None
-    return str(option.get().identifier().unquotedString())
 
 
 __all__ = [

@@ -60,6 +60,7 @@ from functools import partial
 from typing import Any
 
 from spark_lineage.capture.delta import delta_facts
+from spark_lineage.capture.scala import option, option_str, seq
 from spark_lineage.capture.transfer import active_jvm, plan_json_text
 from spark_lineage.model import CapturedPlan, JsonDict
 
@@ -134,13 +135,8 @@ def _guard(errors: list[str], what: str, read: Callable[[], Any]) -> Any:
 # --- walking the JVM plan ------------------------------------------------------------------
 
 
-def _seq(scala_seq: Any) -> list[Any]:
-    """A Scala ``Seq`` as a Python list (one call per element, so only for short sequences)."""
-    return [scala_seq.apply(i) for i in range(scala_seq.size())]
 
 
-def _option(scala_option: Any) -> Any:
-    return scala_option.get() if scala_option.isDefined() else None
 
 
 def _leaves(plan: Any) -> list[tuple[Any, str]]:
@@ -149,8 +145,8 @@ def _leaves(plan: Any) -> list[tuple[Any, str]]:
     pending = [plan]
     while pending and len(found) < 10_000:
         current = pending.pop()
-        pending.extend(_seq(current.subqueriesAll()))
-        for leaf in _seq(current.collectLeaves()):
+        pending.extend(seq(current.subqueriesAll()))
+        for leaf in seq(current.collectLeaves()):
             node = str(leaf.nodeName())
             found.append((leaf, node))
             pending.extend(getattr(leaf, field)() for field in _NESTED_PLAN_FIELDS.get(node, ()))
@@ -185,7 +181,7 @@ def _identity(leaf: Any, node: str) -> JsonDict:
         return {
             "relation": "HiveTableRelation",
             "paths": [str(meta.location().toString())],
-            "format": _option_str(meta.provider()) or "hive",
+            "format": option_str(meta.provider()) or "hive",
             "table": str(meta.identifier().unquotedString()),
         }
     return _v2_identity(leaf.table() if node == "DataSourceV2Relation" else leaf.relation().table())
@@ -195,10 +191,10 @@ def _v1_identity(leaf: Any) -> JsonDict:
     relation = leaf.relation()
     kind = _class_name(relation)
     fact: JsonDict = {"relation": kind, "paths": [], "format": None, "table": None}
-    catalog_table = _option(leaf.catalogTable())
+    catalog_table = option(leaf.catalogTable())
     if catalog_table is not None:
         fact["table"] = str(catalog_table.identifier().unquotedString())
-        fact["format"] = _option_str(catalog_table.provider())
+        fact["format"] = option_str(catalog_table.provider())
     if _is_instance(relation, "org.apache.spark.sql.execution.datasources.HadoopFsRelation"):
         location = relation.location()
         fact["paths"] = _split(location.rootPaths().mkString(_SEP))
@@ -215,7 +211,7 @@ def _v2_identity(table: Any) -> JsonDict:
     if kind == "DeltaTableV2":
         fact["format"] = "delta"
         fact["paths"] = [str(table.path().toString())]
-        catalog_table = _option(table.catalogTable())
+        catalog_table = option(table.catalogTable())
         if catalog_table is not None:
             fact["table"] = str(catalog_table.identifier().unquotedString())
     else:
@@ -255,9 +251,6 @@ def _format_name(file_format: Any) -> str | None:
         return text.lower() if text else None
 
 
-def _option_str(scala_option: Any) -> str | None:
-    value = _option(scala_option)
-    return None if value is None else str(value)
 
 
 def _split(joined: Any) -> list[str]:
@@ -301,10 +294,10 @@ def _insert_into_fs(_: Any, cmd: Any) -> JsonDict:
         "mode": str(cmd.mode().toString()),
         "column_names": _split(cmd.outputColumnNames().mkString(_SEP)),
     }
-    catalog_table = _option(cmd.catalogTable())
+    catalog_table = option(cmd.catalogTable())
     if catalog_table is not None:
         fact["table"] = str(catalog_table.identifier().unquotedString())
-        fact["format"] = _option_str(catalog_table.provider()) or fact["format"]
+        fact["format"] = option_str(catalog_table.provider()) or fact["format"]
     return fact
 
 
@@ -315,7 +308,7 @@ def _catalog_target(query_execution: Any, identifier: Any) -> JsonDict:
     return {
         "table": str(meta.identifier().unquotedString()),
         "paths": [str(meta.location().toString())],
-        "format": _option_str(meta.provider()),
+        "format": option_str(meta.provider()),
     }
 
 
@@ -324,7 +317,7 @@ def _create_table_as_select_v1(query_execution: Any, cmd: Any) -> JsonDict:
     table = cmd.table() if str(cmd.nodeName()).startswith("Create") else cmd.tableDesc()
     fact: JsonDict = {
         "table": str(table.identifier().unquotedString()),
-        "format": _option_str(table.provider()),
+        "format": option_str(table.provider()),
         "mode": str(cmd.mode().toString()),
     }
     fact.update(_catalog_target(query_execution, table.identifier()))
@@ -339,7 +332,7 @@ def _save_into_data_source(_: Any, cmd: Any) -> JsonDict:
     except Exception:
         fmt = str(source.getClass().getSimpleName())
     return {
-        "paths": [p for p in [_option_str(options.get("path"))] if p],
+        "paths": [p for p in [option_str(options.get("path"))] if p],
         "format": fmt,
         "mode": str(cmd.mode().toString()),
     }
@@ -347,7 +340,7 @@ def _save_into_data_source(_: Any, cmd: Any) -> JsonDict:
 
 def _v2_write(_: Any, cmd: Any) -> JsonDict:
     fact = _v2_identity(cmd.table().table())
-    fact.pop("relation", None)
+    fact["target_kind"] = fact.pop("relation", None)
     fact["mode"] = _V2_WRITE_MODES.get(str(cmd.nodeName()))
     return fact
 
@@ -363,13 +356,13 @@ def _create_table_as_select_v2(query_execution: Any, cmd: Any) -> JsonDict:
     try:
         fact.update(_catalog_target(query_execution, parser.parseTableIdentifier(name)))
     except Exception:
-        fact["format"] = _option_str(cmd.tableSpec().provider())
+        fact["format"] = option_str(cmd.tableSpec().provider())
     return fact
 
 
 def _delta_dml(_: Any, cmd: Any) -> JsonDict:
     """Delta MERGE / UPDATE / DELETE: the target is the (only) relation of ``cmd.target``."""
-    target = _seq(cmd.target().collectLeaves())
+    target = seq(cmd.target().collectLeaves())
     fact = _identity(target[0], str(target[0].nodeName())) if target else {}
     fact.pop("relation", None)
     fact.pop("delta", None)

@@ -28,6 +28,7 @@ from spark_lineage.model import (
     Transformation,
     TransformationSubtype,
 )
+from spark_lineage.write_commands import is_inner_write
 
 __all__ = ["extract_lineage"]
 
@@ -54,7 +55,12 @@ def extract_lineage(plan: CapturedPlan) -> QueryLineage:
     else:
         ctx.resolve(root)
     outputs = _outputs(written, ctx) if written is not None else ()
-    lineage = QueryLineage(inputs=_inputs(ctx), outputs=outputs, warnings=tuple(ctx.warnings))
+    lineage = QueryLineage(
+        inputs=_inputs(ctx),
+        outputs=outputs,
+        warnings=tuple(ctx.warnings),
+        inner_write=is_inner_write(plan.facts.get("write")),
+    )
     return attach_versions(lineage, plan.facts)
 
 

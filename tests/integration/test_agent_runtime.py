@@ -386,3 +386,33 @@ def test_columns_with_no_direct_input_are_listed_in_the_column_lineage_facet(
     assert fields["n"]["inputFields"] == []  # count(*): no column feeds its value...
     assert fields["day"]["inputFields"] == []  # ...nor the static partition value
     assert {(f["name"], f["field"]) for f in facets[0]["dataset"]} == {(source, "dept")}
+
+
+def test_a_delta_catalog_write_is_one_event_on_the_tables_location_with_its_version(
+    spark: Any, events_file: Path, agent_conf: dict[str, str], close_agents: list[Any]
+) -> None:
+    for table in ("lineage_one_event", "lineage_one_event_copy"):
+        spark.sql(f"DROP TABLE IF EXISTS {table}")
+    agent = start(spark, agent_conf, close_agents)
+    try:
+        rows = spark.range(3).selectExpr("id", "id * 10 AS amount")
+        rows.write.format("delta").saveAsTable("lineage_one_event")  # CTAS
+        rows.write.format("delta").mode("overwrite").saveAsTable("lineage_one_event")  # RTAS
+        spark.sql("CREATE OR REPLACE TABLE lineage_one_event_copy USING delta AS "
+                  "SELECT id, amount + 1 AS amount FROM lineage_one_event")
+        assert agent.flush(60)
+    finally:
+        for table in ("lineage_one_event", "lineage_one_event_copy"):
+            spark.sql(f"DROP TABLE IF EXISTS {table}")
+
+    writes = [(o["namespace"], o["name"].rsplit("/", 1)[-1],
+               o["facets"].get("version", {}).get("datasetVersion"),
+               [s["name"] for s in o["facets"].get("symlinks", {}).get("identifiers", [])])
+              for e in read_events(events_file) for o in e["outputs"]]
+    # no location-less spark_catalog twin from the inner write into the staged table
+    assert writes == [
+        ("file", "lineage_one_event", "0", ["default.lineage_one_event"]),
+        ("file", "lineage_one_event", "1", ["default.lineage_one_event"]),
+        ("file", "lineage_one_event_copy", "0", ["default.lineage_one_event_copy"]),
+    ]
+    assert agent.health().filtered >= 3  # the three inner writes, among Delta's own queries

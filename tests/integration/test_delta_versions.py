@@ -390,6 +390,15 @@ def test_catalog_writes_save_as_table_insert_and_write_to(
     assert_created(spark, replaced, "written", "CREATE OR REPLACE TABLE AS SELECT")
     assert replaced.version.version == 5
 
+    # planned as a RTAS, committed by Delta as a WRITE of the matching rows only
+    replaced_where = recorder.write(
+        lambda: df.write.format("delta").mode("overwrite").option("replaceWhere", "id >= 0")
+        .saveAsTable("written")
+    )
+    assert_created(spark, replaced_where, "written", "WRITE")
+    assert replaced_where.version.version == 6
+    assert replaced_where.version.operation_parameters["predicate"] == "id >= 0"
+
 
 def test_insert_into_a_path_table_in_sql(
     spark: Any, recorder: QueryRecorder, tmp_path: Path
