@@ -52,11 +52,11 @@ def pipeline_steps(customers: int) -> list[Step]:
     ]
 
 
-def spark_submit_command(step: Step, root: Path, lineage_conf: dict[str, str],
-                         driver_java_options: str = "") -> list[str]:
+def spark_submit_command(step: Step, root: Path, delta_conf: dict[str, str],
+                         lineage_conf: dict[str, str], driver_java_options: str = "") -> list[str]:
     python = sys.executable
     conf = {
-        **delta_spark_conf(),
+        **delta_conf,
         **SMALL_DATA_CONF,
         "spark.ui.enabled": "false",
         "spark.pyspark.python": python,
@@ -72,7 +72,8 @@ def spark_submit_command(step: Step, root: Path, lineage_conf: dict[str, str],
     return [*command, str(JOBS / step.script), "--root", str(root), *step.args]
 
 
-def run(steps: Sequence[Step], root: Path, lineage_conf: dict[str, str], log_dir: Path) -> None:
+def run(steps: Sequence[Step], root: Path, delta_conf: dict[str, str],
+        lineage_conf: dict[str, str], log_dir: Path) -> None:
     """Run the steps in order with a one-line progress display; stop at the first failure."""
     log_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
@@ -85,7 +86,8 @@ def run(steps: Sequence[Step], root: Path, lineage_conf: dict[str, str], log_dir
         started = time.monotonic()
         with log.open("w") as out:
             result = subprocess.run(
-                spark_submit_command(step, root, lineage_conf, archive.java_options()),
+                spark_submit_command(step, root, delta_conf, lineage_conf,
+                                     archive.java_options()),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -117,10 +119,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         lineage_conf["spark.lineage.openlineage.path"] = str(args.openlineage_path)
     root = args.root.resolve()
     try:
-        delta_spark_conf()  # the locked Delta jars, checked once before any job starts
+        delta_conf = delta_spark_conf()  # the locked Delta jars, checked once for all the jobs
     except JarSetError as exc:
         raise SystemExit(f"demo: {exc}") from None
-    run(pipeline_steps(args.customers), root, lineage_conf, args.logs or root / "logs")
+    run(pipeline_steps(args.customers), root, delta_conf, lineage_conf, args.logs or root / "logs")
 
 
 if __name__ == "__main__":

@@ -21,17 +21,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 
 from spark_lineage.lineage.datasets import MEMORY, split_location
-from spark_lineage.model import (
-    ColumnRef,
-    DatasetRef,
-    InputDataset,
-    OutputDataset,
-    QueryLineage,
-)
+from spark_lineage.model import ColumnRef, DatasetRef, OutputDataset, QueryLineage
 
 _NAME_JUNK = re.compile(r"[^0-9A-Za-z_]+")
 
@@ -136,7 +130,8 @@ def scope_memory_sources(lineage: QueryLineage, application: str) -> QueryLineag
             dataset_dependencies=tuple((column(c), t) for c, t in out.dataset_dependencies),
         )
 
-    inputs: Sequence[InputDataset] = tuple(
-        replace(i, dataset=scoped(i.dataset)) for i in lineage.inputs
+    return replace(
+        lineage,
+        inputs=tuple(replace(i, dataset=scoped(i.dataset)) for i in lineage.inputs),
+        outputs=tuple(output(o) for o in lineage.outputs),
     )
-    return replace(lineage, inputs=tuple(inputs), outputs=tuple(output(o) for o in lineage.outputs))

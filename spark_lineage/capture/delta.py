@@ -567,8 +567,6 @@ class _LogReader:
 # --- small py4j helpers -----------------------------------------------------------------------
 
 
-
-
 def _write_option(plan: JavaObject, key: str) -> str | None:
     """A CTAS/RTAS write option (``writeOptions``), matched without regard to case."""
     try:
@@ -590,8 +588,6 @@ def _is_plan(node: JavaObject) -> bool:
     return bool(
         is_instance_of(SparkContext._gateway, node, "org.apache.spark.sql.catalyst.plans.QueryPlan")
     )
-
-
 
 
 __all__ = [

@@ -60,7 +60,7 @@ from functools import partial
 from typing import Any
 
 from spark_lineage.capture.delta import delta_facts
-from spark_lineage.capture.scala import option, option_str, seq
+from spark_lineage.capture.scala import catalog_name, option, option_str, seq
 from spark_lineage.capture.transfer import active_jvm, plan_json_text
 from spark_lineage.model import CapturedPlan, JsonDict
 
@@ -135,10 +135,6 @@ def _guard(errors: list[str], what: str, read: Callable[[], Any]) -> Any:
 # --- walking the JVM plan ------------------------------------------------------------------
 
 
-
-
-
-
 def _leaves(plan: Any) -> list[tuple[Any, str]]:
     """Every leaf (with its node name) of ``plan``, its subqueries and command-held plans."""
     found: list[tuple[Any, str]] = []
@@ -211,9 +207,7 @@ def _v2_identity(table: Any) -> JsonDict:
     if kind == "DeltaTableV2":
         fact["format"] = "delta"
         fact["paths"] = [str(table.path().toString())]
-        catalog_table = option(table.catalogTable())
-        if catalog_table is not None:
-            fact["table"] = str(catalog_table.identifier().unquotedString())
+        fact["table"] = catalog_name(table.catalogTable())
     else:
         fact["table"] = str(table.name())
         try:
@@ -249,8 +243,6 @@ def _format_name(file_format: Any) -> str | None:
     except Exception:
         text = str(file_format.toString())
         return text.lower() if text else None
-
-
 
 
 def _split(joined: Any) -> list[str]:
