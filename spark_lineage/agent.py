@@ -47,12 +47,20 @@ from spark_lineage.capture.context import (
     unregister_listener,
 )
 from spark_lineage.capture.listener import PendingQuery, QueryListener
+from spark_lineage.coalesce import WriteCoalescer
 from spark_lineage.config import AgentConfig, ConfigError, load_config
-from spark_lineage.events import QueryOutcome, build_event, new_run_id
+from spark_lineage.event_maker import EventMaker
+from spark_lineage.events import QueryOutcome, new_run_id
 from spark_lineage.job_names import JobNamer
-from spark_lineage.lineage.internal import is_engine_internal, is_internal_function
-from spark_lineage.ml_saves import ModelSaveFilter
-from spark_lineage.model import AppContext, CapturedPlan, LineageEvent, QueryLineage
+from spark_lineage.lineage.internal import is_internal_function
+from spark_lineage.model import (
+    AppContext,
+    CapturedPlan,
+    EventType,
+    LineageEvent,
+    QueryLineage,
+    WriteStep,
+)
 from spark_lineage.sinks.composite import CompositeSink
 from spark_lineage.sinks.ratelimit import RateLimitedLog
 from spark_lineage.sinks.registry import build_sinks
@@ -119,6 +127,21 @@ class AgentHealth:
         )
 
 
+class _PeakQueue(queue.Queue[object]):
+    """A bounded queue that remembers the most items it ever held.
+
+    The peak is taken inside the queue's own lock, on every put, so no observer can see a depth
+    the peak missed (measuring after ``put`` raced the worker's ``get``)."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize=maxsize)
+        self.peak = 0
+
+    def _put(self, item: object) -> None:  # called by Queue.put with self.mutex held
+        super()._put(item)
+        self.peak = max(self.peak, len(self.queue))
+
+
 class _FlushRequest:
     """A marker the worker answers by flushing the sinks once everything before it is done."""
 
@@ -171,19 +194,23 @@ class LineageAgent:
         self.config = config
         self.app = app
         self.sinks = sinks
-        self.app_run_id = new_run_id()
-        self.namer = JobNamer(config.application or app.app_name, config.lake_root)
-        self.model_saves = ModelSaveFilter()
+        self.events = EventMaker(
+            app,
+            namespace=config.namespace,
+            application=config.application,
+            lake_root=config.lake_root,
+            emit_read_only=config.emit_read_only,
+        )
+        self._coalescer = WriteCoalescer(lambda: time.monotonic() * 1000)
         self._capture = capture
         self._extract = extract
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=config.queue_size)
+        self._queue = _PeakQueue(maxsize=config.queue_size)
         self._listener = QueryListener(self.offer)
         self._warn = RateLimitedLog(log, config.warn_interval_s)
         self._count_lock = threading.Lock()
         self._seen = self._queued = self._skipped = 0
         self._processed = self._failed = self._filtered = self._fail_events = 0
         self._lost = self._restarts = 0
-        self._queue_peak = 0
         self._worker_ns = 0
         self._closed = False
         self._close_started = False
@@ -193,6 +220,7 @@ class LineageAgent:
         self._started = False
         self._gave_up = False
         self._restore_stop: Callable[[], None] | None = None
+        self._registered: Any = None  # the JVM listener Spark holds (see register_listener)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -201,7 +229,7 @@ class LineageAgent:
         self._worker.start()
         self._started = True
         try:
-            register_listener(self.spark, self._listener)
+            self._registered = register_listener(self.spark, self._listener)
         except BaseException:
             self._queue.put(_STOP)  # do not leave an idle worker behind a failed attach
             raise
@@ -258,7 +286,9 @@ class LineageAgent:
                 log.warning("spark-lineage: not every event was delivered within %.1fs", budget)
         except Exception:
             log.warning("spark-lineage: flush at close failed", exc_info=True)
-        unregister_listener(self.spark, self._listener)
+        if self._registered is not None:
+            unregister_listener(self.spark, self._registered)
+            self._registered = None
         self._closed = True
         self._stop_worker(max(0.0, deadline - time.monotonic()))
         if self._worker.is_alive():
@@ -292,8 +322,9 @@ class LineageAgent:
         self._worker.join(timeout)
 
     def _count_unprocessed(self) -> None:
-        """At close, with the worker gone: count what is still queued as lost, and say so."""
-        left = 0
+        """At close, with the worker gone: count what is still queued or held as lost, and say
+        so."""
+        left = len(self._coalescer.drain())
         while True:
             try:
                 item = self._queue.get_nowait()
@@ -406,10 +437,8 @@ class LineageAgent:
             except queue.Full:
                 pass
             else:
-                depth = self._queue.qsize()
                 with self._count_lock:
                     self._queued += 1
-                    self._queue_peak = max(self._queue_peak, depth)
                 return True
         with self._count_lock:
             self._skipped += 1
@@ -428,18 +457,24 @@ class LineageAgent:
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            wait_ms = self._coalescer.due_in_ms()
+            try:
+                item = self._queue.get(timeout=None if wait_ms is None else wait_ms / 1000)
+            except queue.Empty:
+                self._emit_all(self._coalescer.expired)
+                continue
             if item is _STOP:
+                self._emit_all(self._coalescer.drain)
                 return
             try:
                 if isinstance(item, _FlushRequest):
+                    self._emit_all(self._coalescer.drain)
                     item.ok = self.sinks.flush(item.remaining())
                 elif isinstance(item, PendingQuery):
                     self._process(item)
                 elif isinstance(item, LineageEvent):
-                    self.sinks.emit(item)
-                    with self._count_lock:
-                        self._processed += 1
+                    self._emit(item)
+                self._emit_all(self._coalescer.expired)
             except BaseException:  # the worker must survive anything a stage does
                 lost = isinstance(item, PendingQuery | LineageEvent)
                 if lost:
@@ -459,20 +494,33 @@ class LineageAgent:
     def _process(self, pending: PendingQuery) -> None:
         started = time.perf_counter_ns()
         try:
-            event = self._to_event(pending)
-            if event is None:
+            made = self._to_event(pending)
+            if made is None:
                 with self._count_lock:
                     self._filtered += 1
                 return
-            self.sinks.emit(event)
+            folded = self._coalescer.folded
+            ready = self._coalescer.push(*made)
             with self._count_lock:
-                self._processed += 1
-                if pending.failed:
-                    self._fail_events += 1
+                self._filtered += self._coalescer.folded - folded  # now part of another event
+            for one in ready:
+                self._emit(one)
         finally:
             self._worker_ns += time.perf_counter_ns() - started
 
-    def _to_event(self, pending: PendingQuery) -> LineageEvent | None:
+    def _emit_all(self, take: Callable[[], list[LineageEvent]]) -> None:
+        for event in take():
+            self._emit(event)
+
+    def _emit(self, event: LineageEvent) -> None:
+        self.sinks.emit(event)
+        with self._count_lock:
+            self._processed += 1
+            if event.event_type is EventType.FAIL:
+                self._fail_events += 1
+
+    def _to_event(self, pending: PendingQuery) -> tuple[LineageEvent, bool] | None:
+        """The query's event (and whether it may be the inner step of a write), or None."""
         if not pending.failed and is_internal_function(pending.function_name):
             return None  # Delta's own inner queries: filtered by name, without a capture
         outcome = self._outcome(pending)
@@ -490,22 +538,10 @@ class LineageAgent:
             )
             lineage = QueryLineage()
             extra = (f"lineage failed: {type(exc).__name__}: {exc}",)
-        if not pending.failed and (
-            is_engine_internal(pending.function_name, lineage)
-            or (not lineage.outputs and not self.config.emit_read_only)
-            or lineage.inner_write  # its outer CTAS/RTAS reports the write
-            or self.model_saves.is_model_save(lineage)
-        ):
+        event = self.events.for_query(outcome, lineage, extra)
+        if event is None:
             return None
-        return build_event(
-            outcome,
-            self.app,
-            lineage,
-            namespace=self.config.namespace,
-            parent_run_id=self.app_run_id,
-            extra_warnings=extra,
-            namer=self.namer,
-        )
+        return event, lineage.write_step is WriteStep.NESTABLE
 
     def _lineage(self, pending: PendingQuery) -> QueryLineage:
         if self._capture is None:
@@ -559,8 +595,16 @@ class LineageAgent:
                 lost=self._lost,
                 worker_restarts=self._restarts,
                 queue_depth=self._queue.qsize(),
-                queue_peak=self._queue_peak,
+                queue_peak=self._queue.peak,
             )
+
+    @property
+    def namer(self) -> JobNamer:
+        return self.events.namer
+
+    @property
+    def app_run_id(self) -> str:
+        return self.events.app_run_id
 
     @property
     def listener(self) -> QueryListener:

@@ -294,6 +294,19 @@ class OutputDataset:
         )
 
 
+class WriteStep(StrEnum):
+    """Where a query's write stands among the queries Spark reports for one logical write
+    (decided by ``spark_lineage.write_commands``)."""
+
+    #: A write of its own (or no write): its event goes out as it is.
+    WHOLE = "whole"
+    #: Always the inner step of another write, whose event carries everything: no event.
+    INNER = "inner"
+    #: May be the inner step of an enclosing write into the same dataset, reported next: its
+    #: event is held briefly and folded into the enclosing one (``spark_lineage.coalesce``).
+    NESTABLE = "nestable"
+
+
 @dataclass(frozen=True, slots=True)
 class QueryLineage:
     """What the lineage engine derives from one captured query."""
@@ -301,9 +314,7 @@ class QueryLineage:
     inputs: tuple[InputDataset, ...] = ()
     outputs: tuple[OutputDataset, ...] = ()
     warnings: tuple[str, ...] = ()
-    #: The query is one inner step of another write (``spark_lineage.write_commands``), whose own
-    #: event carries the write: no event of its own.
-    inner_write: bool = False
+    write_step: WriteStep = WriteStep.WHOLE
 
 
 # --- captured plans: the plain structure between capture (py4j) and lineage (pure) -------------

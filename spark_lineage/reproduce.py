@@ -335,10 +335,19 @@ def _tree_lines(produced: ProducedVersion, indent: str, lines: list[str]) -> Non
         label = item.table or item.location
         version = f"@v{item.version}" if item.version is not None else f" ({_status_text(item)})"
         if item.produced_by is None:
-            lines.append(f"{indent}{branch}{label}{version}  [source: no recorded run wrote it]")
+            lines.append(f"{indent}{branch}{label}{version}  [{_leaf_text(item)}]")
         else:
             lines.append(f"{indent}{branch}{_headline(item.produced_by)}")
             _tree_lines(item.produced_by, child_indent, lines)
+
+
+def _leaf_text(item: InputVersion) -> str:
+    """Why the tree stops at ``item``."""
+    if item.dataset_key.startswith("memory::"):
+        return "in-memory data of the job"
+    if item.version is None:
+        return "not versioned: it held whatever was last written before the run"
+    return "source: no recorded run wrote it"
 
 
 def _status_text(item: InputVersion) -> str:

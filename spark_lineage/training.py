@@ -11,18 +11,10 @@ is recorded on the model too.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from spark_lineage.job_names import scope_memory_sources
-from spark_lineage.model import (
-    EventType,
-    InputDataset,
-    LineageEvent,
-    ModelInfo,
-    QueryLineage,
-)
+from spark_lineage.model import InputDataset, LineageEvent, ModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +35,12 @@ def record_model(
     The inputs are the datasets the DataFrame reads, with the exact versions Spark resolved.
     """
     try:
-        from spark_lineage.agent import attach, new_run_id
+        from spark_lineage.agent import LineageAgent, attach
 
-        spark = training_data.sparkSession
-        agent = attach(spark)
-        if not agent.enabled:
+        agent = attach(training_data.sparkSession)
+        if not isinstance(agent, LineageAgent):
             log.warning("spark-lineage: model %s@%s not recorded: agent disabled", name, version)
             return None
-        application = agent.namer.application
-        inputs = scope_memory_sources(QueryLineage(inputs=_training_inputs(training_data)),
-                                      application).inputs
         model = ModelInfo(
             name=name,
             version=str(version),
@@ -62,22 +50,7 @@ def record_model(
             params={str(k): str(v) for k, v in (params or {}).items()},
             mlflow_run_id=_mlflow_run_id(),
         )
-        now = int(time.time() * 1000)
-        event = LineageEvent(
-            run_id=new_run_id(),
-            event_type=EventType.COMPLETE,
-            job_namespace=agent.config.namespace,
-            job_name=f"{application}.train.{name}",
-            event_time_ms=now,
-            started_at_ms=now,
-            ended_at_ms=now,
-            app=agent.app,
-            inputs=inputs,
-            function_name="record_model",
-            parent_run_id=agent.app_run_id,
-            model=model,
-            application=application,
-        )
+        event = agent.events.for_model(model, _training_inputs(training_data))
         agent.submit(event)
         return event
     except Exception:

@@ -59,6 +59,24 @@ def spark(spark_warehouse: Path) -> Iterator[Any]:
     session.stop()
 
 
+@pytest.fixture(autouse=True)
+def no_listener_outlives_its_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that attaches an agent to the shared session must close it: a listener left behind
+    would see every later test's queries (and skew what those tests measure)."""
+    if "spark" not in request.fixturenames:
+        yield
+        return
+    session = request.getfixturevalue("spark")
+    before = _listener_count(session)
+    yield
+    left = _listener_count(session) - before
+    assert left <= 0, f"{left} query listener(s) left registered on the shared session"
+
+
+def _listener_count(session: Any) -> int:
+    return len(session._jsparkSession.listenerManager().listListeners())
+
+
 @pytest.fixture(scope="session")
 def neo4j_uri() -> str:
     """Bolt URI of the local test Neo4j, started once per test run by scripts/test.sh."""

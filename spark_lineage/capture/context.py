@@ -47,19 +47,29 @@ def lineage_enabled_flag(spark: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def register_listener(spark: Any, listener: Any) -> None:
-    """Register a py4j QueryExecutionListener proxy on the session's listener manager."""
+def register_listener(spark: Any, listener: Any) -> Any:
+    """Register a py4j QueryExecutionListener proxy on the session's listener manager; returns
+    the JVM-side listener, which :func:`unregister_listener` needs.
+
+    py4j wraps a Python object in a new JVM proxy each time it is passed, and Spark removes a
+    listener by reference, so unregistering with the Python object again would remove nothing:
+    the proxy Spark holds is read back from the manager (the one just appended).
+    """
     from pyspark import java_gateway
 
     start_callback_server: Any = java_gateway.ensure_callback_server_started
     start_callback_server(spark.sparkContext._gateway)
-    spark._jsparkSession.listenerManager().register(listener)
+    manager = spark._jsparkSession.listenerManager()
+    manager.register(listener)
+    registered = manager.listListeners()
+    return registered[len(registered) - 1]
 
 
-def unregister_listener(spark: Any, listener: Any) -> None:
-    """Remove the listener again; harmless when the session or JVM is already gone."""
+def unregister_listener(spark: Any, registered: Any) -> None:
+    """Remove the listener :func:`register_listener` returned; harmless when the session or JVM
+    is already gone."""
     try:
-        spark._jsparkSession.listenerManager().unregister(listener)
+        spark._jsparkSession.listenerManager().unregister(registered)
     except Exception:
         log.debug("spark-lineage: unregistering the listener failed", exc_info=True)
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, seq
 from spark_lineage.capture.transfer import active_jvm, fetch_buffer
 from spark_lineage.model import JsonDict, VersionInfo
@@ -41,6 +42,7 @@ from spark_lineage.versions import (
     WriteFingerprint,
     match_write,
 )
+from spark_lineage.write_commands import DELTA_DML_OPERATIONS
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +169,7 @@ def _delta_leaves(plan: JavaObject) -> list[DeltaRead]:
     """Delta facts of the plan's leaves, once per (path, version, table)."""
     reads: list[DeltaRead] = []
     seen: set[tuple[str, int | None, str | None]] = set()
-    for leaf in _plan_leaves(plan):
+    for leaf, _ in plan_leaves(plan):
         try:
             facts = _leaf_facts(leaf)
         except Exception:  # one odd leaf must not lose the others
@@ -180,18 +182,6 @@ def _delta_leaves(plan: JavaObject) -> list[DeltaRead]:
             seen.add(key)
             reads.append(facts)
     return reads
-
-
-def _plan_leaves(root: JavaObject) -> Iterator[JavaObject]:
-    """Leaves of ``root``, of its commands' inner plans and of all its subqueries."""
-    pending = [root]
-    while pending:
-        plan = pending.pop()
-        yield from seq(plan.collectLeaves())
-        pending.extend(seq(plan.subqueriesAll()))
-        pending.extend(p for p in seq(plan.innerChildren()) if _is_plan(p))
-        if plan.getClass().getSimpleName() == "MergeIntoCommand":
-            pending.extend([plan.source(), plan.target()])
 
 
 def _leaf_facts(leaf: JavaObject) -> DeltaRead | None:
@@ -402,7 +392,7 @@ def _write_target(
         # RTAS, but Delta commits it as a WRITE of the matching rows only.
         return _WriteTarget(path, table, name, window.fingerprint(
             operations | {"WRITE"}, parameters={"mode": "Overwrite", "predicate": replace_where}))
-    if name in ("UpdateCommand", "DeleteCommand", "MergeIntoCommand"):
+    if name in DELTA_DML_OPERATIONS:
         return _dml_target(qe, plan, name, window)
     return None
 
@@ -434,13 +424,12 @@ def _dml_target(qe: JavaObject, plan: JavaObject, name: str, window: _Window) ->
     command = (
         executed.cmd() if executed.getClass().getSimpleName() == "ExecutedCommandExec" else plan
     )
-    operation = {"UpdateCommand": "UPDATE", "DeleteCommand": "DELETE", "MergeIntoCommand": "MERGE"}
     return _WriteTarget(
         path,
         catalog_name(plan.catalogTable()),
         name,
         window.fingerprint(
-            frozenset({operation[name]}),
+            frozenset({DELTA_DML_OPERATIONS[name]}),
             after_version=after_version,
             metrics=_command_metrics(command),
         ),
@@ -578,16 +567,6 @@ def _write_option(plan: JavaObject, key: str) -> str | None:
     except Exception:  # another Spark build without writeOptions: no option, as before
         return None
     return None
-
-
-def _is_plan(node: JavaObject) -> bool:
-    """True for a logical or physical query plan (inner children may be other tree nodes)."""
-    from py4j.java_gateway import is_instance_of
-    from pyspark import SparkContext
-
-    return bool(
-        is_instance_of(SparkContext._gateway, node, "org.apache.spark.sql.catalyst.plans.QueryPlan")
-    )
 
 
 __all__ = [

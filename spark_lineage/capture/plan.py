@@ -60,6 +60,7 @@ from functools import partial
 from typing import Any
 
 from spark_lineage.capture.delta import delta_facts
+from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, option_str, seq
 from spark_lineage.capture.transfer import active_jvm, plan_json_text
 from spark_lineage.model import CapturedPlan, JsonDict
@@ -73,17 +74,6 @@ _SEP = "\u0001"  # joins JVM string sequences in one call; never appears in path
 _JVM_RELATIONS = frozenset(
     {"LogicalRelation", "DataSourceV2Relation", "DataSourceV2ScanRelation", "HiveTableRelation"}
 )
-# Commands that hold plans in plain fields (not children): the JSON nests them, so must the walk.
-_NESTED_PLAN_FIELDS: dict[str, tuple[str, ...]] = {
-    "SaveIntoDataSourceCommand": ("query",),
-    "CreateDataSourceTableAsSelectCommand": ("query",),
-    "SaveAsV1TableCommand": ("query",),
-    "CreateTableAsSelect": ("query",),
-    "ReplaceTableAsSelect": ("query",),
-    "MergeIntoCommand": ("source", "target"),
-    "UpdateCommand": ("target",),
-    "DeleteCommand": ("target",),
-}
 
 
 def capture_plan(
@@ -135,23 +125,9 @@ def _guard(errors: list[str], what: str, read: Callable[[], Any]) -> Any:
 # --- walking the JVM plan ------------------------------------------------------------------
 
 
-def _leaves(plan: Any) -> list[tuple[Any, str]]:
-    """Every leaf (with its node name) of ``plan``, its subqueries and command-held plans."""
-    found: list[tuple[Any, str]] = []
-    pending = [plan]
-    while pending and len(found) < 10_000:
-        current = pending.pop()
-        pending.extend(seq(current.subqueriesAll()))
-        for leaf in seq(current.collectLeaves()):
-            node = str(leaf.nodeName())
-            found.append((leaf, node))
-            pending.extend(getattr(leaf, field)() for field in _NESTED_PLAN_FIELDS.get(node, ()))
-    return found
-
-
 def _relation_facts(plan: Any, errors: list[str]) -> list[JsonDict]:
     relations: list[JsonDict] = []
-    for leaf, node in _guard(errors, "leaves", lambda: _leaves(plan)) or []:
+    for leaf, node in _guard(errors, "leaves", lambda: plan_leaves(plan)) or []:
         if node in _JVM_RELATIONS:
             fact = _guard(errors, node, partial(_leaf_fact, leaf, node))
             if fact is not None:
@@ -312,8 +288,21 @@ def _create_table_as_select_v1(query_execution: Any, cmd: Any) -> JsonDict:
         "format": option_str(table.provider()),
         "mode": str(cmd.mode().toString()),
     }
-    fact.update(_catalog_target(query_execution, table.identifier()))
+    try:
+        fact.update(_catalog_target(query_execution, table.identifier()))
+    except Exception:  # dropped or replaced since (a later overwrite): the command says where
+        catalog = query_execution.sparkSession().sessionState().catalog()
+        fact["table"] = str(catalog.qualifyIdentifier(table.identifier()).unquotedString())
+        fact["paths"] = [_planned_location(catalog, table)]
     return fact
+
+
+def _planned_location(catalog: Any, table: Any) -> str:
+    """Where a V1 CTAS put its table: the location it names, else the warehouse default."""
+    location = option(table.storage().locationUri())
+    if location is not None:
+        return str(location.toString())
+    return str(catalog.defaultTablePath(table.identifier()).toString())
 
 
 def _save_into_data_source(_: Any, cmd: Any) -> JsonDict:
@@ -347,8 +336,15 @@ def _create_table_as_select_v2(query_execution: Any, cmd: Any) -> JsonDict:
     parser = query_execution.sparkSession().sessionState().sqlParser()
     try:
         fact.update(_catalog_target(query_execution, parser.parseTableIdentifier(name)))
-    except Exception:
-        fact["format"] = option_str(cmd.tableSpec().provider())
+    except Exception:  # replaced or dropped since: the command says where
+        spec = cmd.tableSpec()
+        fact["format"] = option_str(spec.provider())
+        location = option_str(spec.location())
+        if location is None and fact["table"].startswith("spark_catalog."):
+            catalog = query_execution.sparkSession().sessionState().catalog()
+            location = str(catalog.defaultTablePath(parser.parseTableIdentifier(name)).toString())
+        if location is not None:
+            fact["paths"] = [location]
     return fact
 
 

@@ -34,6 +34,18 @@ _UPSTREAM_EXTRA = ("raw_source",)
 _TABLE_COLUMNS = ("depth", "dataset", "column", "direct", "subtypes", "jobs")
 
 
+#: A table row names at most this many jobs (JSON and CSV list them all, with full keys).
+TABLE_JOBS = 2
+
+
+def short_jobs(job_keys: Sequence[str], shown: int = TABLE_JOBS) -> str:
+    """Job names without their namespace, the first ``shown`` of them and a count of the rest:
+    ``churn_clean.customers;churn_features.churn +3``."""
+    names = [key.split("::", 1)[-1] for key in job_keys]
+    more = len(names) - shown
+    return ";".join(names[:shown]) + (f" +{more}" if more > 0 else "")
+
+
 def target_dict(target: Target) -> dict[str, Any]:
     return {
         "label": target.label,
@@ -93,7 +105,7 @@ def format_report(report: LineageReport, fmt: str) -> str:
         table_fields = _TABLE_COLUMNS + (
             ("raw_source",) if report.direction is Direction.UPSTREAM else ()
         )
-        shown = [r | {"jobs": [j.split("::", 1)[-1] for j in r["jobs"]]} for r in rows]
+        shown = [r | {"jobs": short_jobs(r["jobs"])} for r in rows]
         return head + "\n" + _table(table_fields, shown) if rows else head + "\n"
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 

@@ -28,7 +28,7 @@ from spark_lineage.model import (
     Transformation,
     TransformationSubtype,
 )
-from spark_lineage.write_commands import is_inner_write
+from spark_lineage.write_commands import write_step
 
 __all__ = ["extract_lineage"]
 
@@ -59,7 +59,7 @@ def extract_lineage(plan: CapturedPlan) -> QueryLineage:
         inputs=_inputs(ctx),
         outputs=outputs,
         warnings=tuple(ctx.warnings),
-        inner_write=is_inner_write(plan.facts.get("write")),
+        write_step=write_step(plan.facts.get("write")),
     )
     return attach_versions(lineage, plan.facts)
 

@@ -12,13 +12,14 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from spark_lineage.agent import DisabledAgent, LineageAgent, attach
-from spark_lineage.model import CapturedPlan, LineageEvent, QueryLineage
+from spark_lineage.model import CapturedPlan, DatasetRef, InputDataset, LineageEvent, QueryLineage
 from spark_lineage.sinks.base import Sink, SinkSettings
 from spark_lineage.sinks.registry import register_sink
 
@@ -43,6 +44,22 @@ class ExplodingSink(Sink):
 
 register_sink("exploding", ExplodingSink)
 
+
+@contextmanager
+def fresh_tables(spark: Any, *tables: str) -> Iterator[None]:
+    """The session-catalog ``tables`` do not exist inside the block, nor after it."""
+    for table in tables:
+        spark.sql(f"DROP TABLE IF EXISTS {table}")
+    try:
+        yield
+    finally:
+        for table in tables:
+            spark.sql(f"DROP TABLE IF EXISTS {table}")
+
+
+#: What a stubbed lineage engine answers: a read of one dataset (a query with no dataset at all
+#: gets no event).
+READ_ONLY = QueryLineage(inputs=(InputDataset(DatasetRef("file", "/stub")),))
 
 def read_events(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
@@ -171,7 +188,7 @@ def test_a_full_queue_skips_with_a_count_instead_of_blocking_the_job(
 
     conf = {**agent_conf, "spark.lineage.queue.size": "1"}
     agent = start(
-        spark, conf, close_agents, capture=stuck_capture, extract=lambda p: QueryLineage()
+        spark, conf, close_agents, capture=stuck_capture, extract=lambda p: READ_ONLY
     )
     started = time.monotonic()
     for n in range(6):
@@ -228,7 +245,7 @@ def test_nothing_raised_on_the_listener_thread_reaches_the_job(
 def test_listener_thread_time_is_under_a_millisecond_at_p50(
     spark: Any, agent_conf: dict[str, str], close_agents: list[Any]
 ) -> None:
-    agent = start(spark, agent_conf, close_agents, extract=lambda p: QueryLineage())
+    agent = start(spark, agent_conf, close_agents, extract=lambda p: READ_ONLY)
     for n in range(20):
         spark.range(n + 1).count()
     assert agent.flush(60)
@@ -266,7 +283,7 @@ def test_close_logs_the_health_line_and_is_idempotent(
     spark: Any, agent_conf: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="spark_lineage")
-    agent = attach(spark, agent_conf, extract=lambda p: QueryLineage())
+    agent = attach(spark, agent_conf, extract=lambda p: READ_ONLY)
     spark.range(2).count()
     agent.close(60)
     agent.close(60)
@@ -311,7 +328,7 @@ def test_submitted_events_reach_the_sinks_in_order_with_query_events(
 ) -> None:
     from spark_lineage.model import EventType
 
-    agent = start(spark, agent_conf, close_agents, extract=lambda p: QueryLineage())
+    agent = start(spark, agent_conf, close_agents, extract=lambda p: READ_ONLY)
     spark.range(2).count()
     agent.flush(60)
     submitted = LineageEvent(
@@ -329,7 +346,7 @@ def test_submitted_events_reach_the_sinks_in_order_with_query_events(
     assert agent.submit(submitted) is True
     assert agent.flush(60)
     names = [e["job"]["name"] for e in read_events(events_file)]
-    assert names == ["spark_lineage_tests.read", "spark_lineage_tests.train.model"]
+    assert names == ["spark_lineage_tests.read.stub", "spark_lineage_tests.train.model"]
     assert agent.health().processed == 2
 
 
@@ -391,19 +408,14 @@ def test_columns_with_no_direct_input_are_listed_in_the_column_lineage_facet(
 def test_a_delta_catalog_write_is_one_event_on_the_tables_location_with_its_version(
     spark: Any, events_file: Path, agent_conf: dict[str, str], close_agents: list[Any]
 ) -> None:
-    for table in ("lineage_one_event", "lineage_one_event_copy"):
-        spark.sql(f"DROP TABLE IF EXISTS {table}")
-    agent = start(spark, agent_conf, close_agents)
-    try:
+    with fresh_tables(spark, "lineage_one_event", "lineage_one_event_copy"):
+        agent = start(spark, agent_conf, close_agents)
         rows = spark.range(3).selectExpr("id", "id * 10 AS amount")
         rows.write.format("delta").saveAsTable("lineage_one_event")  # CTAS
         rows.write.format("delta").mode("overwrite").saveAsTable("lineage_one_event")  # RTAS
         spark.sql("CREATE OR REPLACE TABLE lineage_one_event_copy USING delta AS "
                   "SELECT id, amount + 1 AS amount FROM lineage_one_event")
         assert agent.flush(60)
-    finally:
-        for table in ("lineage_one_event", "lineage_one_event_copy"):
-            spark.sql(f"DROP TABLE IF EXISTS {table}")
 
     writes = [(o["namespace"], o["name"].rsplit("/", 1)[-1],
                o["facets"].get("version", {}).get("datasetVersion"),
@@ -416,3 +428,34 @@ def test_a_delta_catalog_write_is_one_event_on_the_tables_location_with_its_vers
         ("file", "lineage_one_event_copy", "0", ["default.lineage_one_event_copy"]),
     ]
     assert agent.health().filtered >= 3  # the three inner writes, among Delta's own queries
+
+
+def test_a_parquet_catalog_write_is_one_event_named_by_its_table(
+    spark: Any, events_file: Path, agent_conf: dict[str, str], close_agents: list[Any]
+) -> None:
+    """Spark reports a parquet saveAsTable as three queries into one location (insert, CTAS,
+    save): they reach the sinks as one event, job and dataset named by the table."""
+    with fresh_tables(spark, "lineage_parquet_one", "lineage_parquet_copy"):
+        agent = start(spark, agent_conf, close_agents)
+        rows = spark.range(3).selectExpr("id", "id * 10 AS amount")
+        rows.write.format("parquet").saveAsTable("lineage_parquet_one")
+        rows.write.format("parquet").mode("overwrite").saveAsTable("lineage_parquet_one")
+        spark.sql("CREATE TABLE lineage_parquet_copy USING parquet AS "
+                  "SELECT id, amount + 1 AS amount FROM lineage_parquet_one")
+        assert agent.flush(60)
+
+    events = [e for e in read_events(events_file) if e["outputs"]]
+    writes = [(e["job"]["name"], o["name"].rsplit("/", 1)[-1],
+               [s["name"] for s in o["facets"].get("symlinks", {}).get("identifiers", [])],
+               sorted(o["facets"]["columnLineage"]["fields"]))
+              for e in events for o in e["outputs"]]
+    app = agent.namer.application
+    assert writes == [
+        (f"{app}.default.lineage_parquet_one", "lineage_parquet_one",
+         ["default.lineage_parquet_one"], ["amount", "id"]),
+        (f"{app}.default.lineage_parquet_one", "lineage_parquet_one",
+         ["default.lineage_parquet_one"], ["amount", "id"]),
+        (f"{app}.default.lineage_parquet_copy", "lineage_parquet_copy",
+         ["default.lineage_parquet_copy"], ["amount", "id"]),
+    ]
+    assert agent.health().filtered >= 5  # 2 x (insert + CTAS) folded, 1 insert folded

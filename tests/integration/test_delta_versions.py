@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from spark_lineage.capture.context import register_listener, unregister_listener
 from spark_lineage.capture.delta import (
     DeltaRead,
     DeltaWrite,
@@ -74,14 +75,10 @@ class QueryRecorder:
 
 @pytest.fixture(scope="module")
 def recorder(spark: Any) -> Iterator[QueryRecorder]:
-    from pyspark.java_gateway import ensure_callback_server_started
-
-    ensure_callback_server_started(spark.sparkContext._gateway)
     recorder = QueryRecorder(spark)
-    manager = spark._jsparkSession.listenerManager()
-    manager.register(recorder)
+    registered = register_listener(spark, recorder)
     yield recorder
-    manager.unregister(recorder)
+    unregister_listener(spark, registered)
 
 
 def history(spark: Any, table: str) -> dict[int, str]:

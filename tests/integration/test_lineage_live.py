@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "plans"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "lineage"))
 
-from cases import CASES, Case, attach, data_paths, drain, pick, run_case, setup
+from cases import CASES, Case, attach, data_paths, detach, drain, pick, run_case, setup
 from lineage_assertions import assert_column_lineage
 
 from spark_lineage.capture.plan import capture_plan
@@ -43,7 +43,7 @@ def live(
         setup(spark, paths)
         yield spark, recorder, paths
     finally:
-        spark._jsparkSession.listenerManager().unregister(recorder)
+        detach(spark, recorder)
         spark.catalog.setCurrentDatabase(previous)
         spark.sql(f"DROP DATABASE IF EXISTS {DATABASE} CASCADE")
 

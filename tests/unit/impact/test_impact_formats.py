@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from spark_lineage.impact.formats import format_path, format_report
+from spark_lineage.impact.formats import format_path, format_report, short_jobs
 from spark_lineage.impact.model import (
     DatasetInfo,
     Direction,
@@ -90,6 +90,13 @@ def test_the_table_aligns_columns_and_shows_job_names_without_namespace() -> Non
         "nightly.report;nightly.x",
     ]
     assert lines[1].index("COLUMN") == lines[3].index("total")
+
+
+def test_a_table_row_names_two_jobs_and_counts_the_others() -> None:
+    jobs = [f"spark::churn_{n}.t" for n in range(5)]
+    assert short_jobs(jobs) == "churn_0.t;churn_1.t +3"
+    assert short_jobs(jobs[:2]) == "churn_0.t;churn_1.t"
+    assert short_jobs([]) == ""
 
 
 def test_an_unknown_format_is_refused() -> None:

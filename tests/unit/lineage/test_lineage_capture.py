@@ -40,6 +40,9 @@ class Plan:
     def subqueriesAll(self) -> Seq:
         return Seq([])
 
+    def innerChildren(self) -> Seq:
+        return Seq([])
+
     def collectLeaves(self) -> Seq:
         if isinstance(self.leaves, Exception):
             raise self.leaves

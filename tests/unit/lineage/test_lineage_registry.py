@@ -1,4 +1,5 @@
-"""The rule registry: each plan-node class has exactly one rule, and a second claim is an error."""
+"""The rule registry: each plan-node class has exactly one rule, and a second claim is an error;
+the table of write commands says which writes are steps of another."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import pytest
 
 from spark_lineage.lineage.rules import RULES, WRITE_RULES, register
 from spark_lineage.lineage.rules.delta_commands import delta_merge
+from spark_lineage.model import WriteStep
+from spark_lineage.write_commands import DELTA_DML_OPERATIONS, NESTED_PLAN_FIELDS, write_step
 
 
 def first(*_: object) -> None:
@@ -35,9 +38,28 @@ def test_the_shipped_registries_hold_each_family_once() -> None:
 
 
 def test_a_write_into_a_staged_table_is_the_inner_step_of_a_ctas() -> None:
-    from spark_lineage.write_commands import is_inner_write
+    staged = {"node": "AppendData", "target_kind": "StagedDeltaTableV2"}
+    assert write_step(staged) is WriteStep.INNER
+    assert write_step({"node": "AppendData", "target_kind": "DeltaTableV2"}) is WriteStep.WHOLE
+    assert write_step(None) is WriteStep.WHOLE
 
-    assert is_inner_write({"node": "AppendData", "target_kind": "StagedDeltaTableV2"})
-    assert not is_inner_write({"node": "AppendData", "target_kind": "DeltaTableV2"})
-    assert not is_inner_write({"node": "InsertIntoHadoopFsRelationCommand"})
-    assert not is_inner_write(None)
+
+def test_file_source_writes_may_be_the_inner_step_of_a_save_as_table() -> None:
+    for node in (
+        "InsertIntoHadoopFsRelationCommand",
+        "CreateDataSourceTableAsSelectCommand",
+        "SaveIntoDataSourceCommand",
+    ):
+        assert write_step({"node": node}) is WriteStep.NESTABLE, node
+    for node in ("SaveAsV1TableCommand", "ReplaceTableAsSelect", "MergeIntoCommand"):
+        assert write_step({"node": node}) is WriteStep.WHOLE, node
+
+
+def test_every_command_with_plans_in_fields_is_walked_and_every_dml_has_its_operation() -> None:
+    assert NESTED_PLAN_FIELDS["MergeIntoCommand"] == ("source", "target")
+    assert NESTED_PLAN_FIELDS["SaveAsV1TableCommand"] == ("query",)
+    assert DELTA_DML_OPERATIONS == {
+        "MergeIntoCommand": "MERGE",
+        "UpdateCommand": "UPDATE",
+        "DeleteCommand": "DELETE",
+    }
