@@ -12,6 +12,8 @@ Exit status: 0 success, 1 the command failed (message on stderr), 2 bad usage.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -19,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from spark_lineage.compliance.commands import add_commands as add_compliance_commands
-from spark_lineage.graph.connection import describe_failure
+from spark_lineage.compliance.propagation import propagate_tags
+from spark_lineage.graph.connection import describe_failure, open_driver
+from spark_lineage.graph.migrate import format_report, migrate_graph
 from spark_lineage.graph.prune import prune_before
 from spark_lineage.graph.schema import init_schema
 from spark_lineage.graph.settings import (
@@ -101,6 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--before", required=True, help="YYYY-MM-DD (UTC) or ISO date-time")
     prune.add_argument("--dry-run", action="store_true", help="only count what would go")
     prune.set_defaults(handler=_prune)
+
+    migrate = commands.add_parser(
+        "migrate",
+        parents=[common],
+        help="rewrite a graph built by earlier versions into today's dataset and job identities",
+    )
+    migrate.add_argument("--dry-run", action="store_true", help="only show what would change")
+    migrate.add_argument(
+        "--lake-root",
+        help="path or URI under which outputs are named by their relative path "
+        "(as the agent's spark.lineage.lake.root)",
+    )
+    migrate.add_argument("--format", choices=["text", "json"], default="text")
+    migrate.set_defaults(handler=_migrate)
     _add_impact_commands(commands, common)
 
     rebuild = commands.add_parser(
@@ -188,6 +206,21 @@ def _prune(args: argparse.Namespace, settings: Neo4jSettings) -> int:
         f"prune: {verb} {report.runs} run(s), {report.versions} dataset version(s), "
         f"{report.jobs} orphan job(s) older than {args.before}"
     )
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    report = migrate_graph(settings, dry_run=args.dry_run, lake_root=args.lake_root)
+    if report.plan.changes and not report.dry_run:
+        # Propagated tags record the columns and jobs along their path: derive them again.
+        with open_driver(settings) as driver:
+            propagation = propagate_tags(driver, settings.database)
+        tags = {"written": propagation.written, "removed": propagation.removed}
+        report = dataclasses.replace(report, extra={"tags_propagated": tags})
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        sys.stdout.write(format_report(report))
     return 0
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 
 from spark_lineage.events import QueryOutcome, build_event, new_run_id
-from spark_lineage.job_names import JobNamer, scope_memory_sources
+from spark_lineage.job_names import JobNamer, scope_memory_sources, training_job_name
 from spark_lineage.lineage.internal import is_engine_internal
 from spark_lineage.ml_saves import ModelSaveFilter
 from spark_lineage.model import (
@@ -89,7 +89,7 @@ class EventMaker:
             run_id=new_run_id(),
             event_type=EventType.COMPLETE,
             job_namespace=self.namespace,
-            job_name=f"{application}.train.{model.name}",
+            job_name=training_job_name(application, model.name),
             event_time_ms=now,
             started_at_ms=now,
             ended_at_ms=now,

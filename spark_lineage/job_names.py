@@ -10,7 +10,8 @@ and under any lake root, so that the graph adds runs to it rather than new jobs:
   (``clean/customers``), else the shortest suffix of the path that no other output of the
   application seen so far shares (``customers``; a second ``b/x/customers`` becomes
   ``b/x/customers``, so two outputs never share a job);
-- a query that writes nothing is ``<application>.read.<short name of its first input>``.
+- a query that writes nothing is ``<application>.read.<short name of its first input>``;
+- a model recorded with ``record_model`` is ``<application>.train.<model name>``.
 
 Neither the write mode nor the command class nor the machine's absolute path is ever part of a
 name. In-memory sources are scoped to their application (:func:`scope_memory_sources`): stable
@@ -79,6 +80,19 @@ class JobNamer:
                 self._paths[dataset.key] = segments
             return name
 
+    def remember(self, dataset: DatasetRef, short_name: str) -> None:
+        """Take ``short_name`` as the dataset's name, as an earlier run of the application gave it.
+
+        Later outputs then avoid it, as they would had this namer named the dataset itself (the
+        graph migration feeds in the names jobs already have). A dataset named by its table, its
+        application (in-memory) or the lake root has nothing to remember.
+        """
+        if dataset.table or dataset.namespace == MEMORY or self._under_root(dataset) is not None:
+            return
+        with self._lock:
+            self._names[dataset.key] = short_name
+            self._paths[dataset.key] = _segments(dataset.name)
+
     def _under_root(self, dataset: DatasetRef) -> str | None:
         if self._root is None:
             return None
@@ -111,14 +125,25 @@ def _shortest_unique_suffix(
     return "/".join(segments)
 
 
+def training_job_name(application: str, model_name: str) -> str:
+    """The job of the models ``record_model`` records: ``<application>.train.<model name>``."""
+    return f"{application_label(application)}.train.{model_name}"
+
+
+def scope_memory_dataset(dataset: DatasetRef, application: str) -> DatasetRef:
+    """An in-memory source as ``<application>/<kind>/<schema hash>``; other datasets unchanged."""
+    prefix = application_label(application) + "/"
+    if dataset.namespace != MEMORY or dataset.name.startswith(prefix):
+        return dataset
+    return replace(dataset, name=prefix + dataset.name)
+
+
 def scope_memory_sources(lineage: QueryLineage, application: str) -> QueryLineage:
     """In-memory sources renamed ``<application>/<kind>/<schema hash>``: never shared."""
-    prefix = application_label(application) + "/"
+    label = application_label(application)
 
     def scoped(dataset: DatasetRef) -> DatasetRef:
-        if dataset.namespace != MEMORY or dataset.name.startswith(prefix):
-            return dataset
-        return replace(dataset, name=prefix + dataset.name)
+        return scope_memory_dataset(dataset, label)
 
     def column(ref: ColumnRef) -> ColumnRef:
         return ref if ref.dataset.namespace != MEMORY else replace(ref, dataset=scoped(ref.dataset))

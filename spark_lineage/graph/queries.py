@@ -528,3 +528,450 @@ RETURN m.key AS key, m.name AS name, m.version AS version, m.uri AS uri,
     "A model (newest recording of name@version), the latest run that recorded it, and the exact "
     "dataset versions it trained on.",
 )
+
+
+# --- migration of graphs built by earlier versions (spark_lineage.graph.migrate) ---------------
+#
+# Reads gather plain facts for the planner; moves run in batches: each statement handles at most
+# $batch_size relationships, deletes what it moved and returns the count, and the caller repeats
+# it until a batch comes back short. Column keys are `<dataset key>::<column>` (ColumnRef.key),
+# version keys `<dataset key>@v<version>`. $jobs (a list of job keys, or null for all) limits a
+# move to the relationships of some jobs: a run's through OF_JOB, a model's through PRODUCED_BY,
+# an edge's by its `job`.
+
+MIGRATE_TABLE_DATASETS = Query(
+    "migrate_table_datasets",
+    """
+MATCH (d:Dataset)
+WHERE d.table IS NOT NULL OR d.namespace = $catalog_namespace
+RETURN d.key AS key, d.namespace AS namespace, d.name AS name, d.table AS table,
+       d.format AS format
+ORDER BY key
+""",
+    "Catalog tables: located datasets with a table name, and location-less `spark_catalog` ones.",
+)
+
+MIGRATE_MEMORY_DATASETS = Query(
+    "migrate_memory_datasets",
+    """
+MATCH (m:Dataset {namespace: $memory_namespace})
+CALL (m) {
+  MATCH (m)<-[:READS|WRITES]-(j:Job) RETURN j.key AS job
+  UNION
+  MATCH (m)<-[:READ|WROTE]-(:Run)-[:OF_JOB]->(j:Job) RETURN j.key AS job
+  UNION
+  MATCH (m)-[:HAS_COLUMN]->(:Column)-[f:FEEDS|FEEDS_DATASET]-() RETURN f.job AS job
+  UNION
+  MATCH (m)<-[f:FEEDS_DATASET]-(:Column) RETURN f.job AS job
+  UNION
+  MATCH (m)<-[:TRAINED_ON_DATASET]-(:Model)-[:PRODUCED_BY]->(:Run)-[:OF_JOB]->(j:Job)
+  RETURN j.key AS job
+}
+WITH m, collect(DISTINCT job) AS jobs
+RETURN m.key AS key, m.name AS name, m.format AS format, jobs
+ORDER BY key
+""",
+    "In-memory datasets with every job that reads, writes, has an edge on or trained on them.",
+)
+
+_MIGRATE_DATASET_MAP = """{key: d.key, namespace: d.namespace, name: d.name, table: d.table,
+                           format: d.format, first_seen: x.first_seen}"""
+
+MIGRATE_JOBS = Query(
+    "migrate_jobs",
+    """
+MATCH (j:Job)
+CALL (j) {
+  OPTIONAL MATCH (j)<-[:OF_JOB]-(r:Run)
+  RETURN collect(DISTINCT r.app_name) AS app_names,
+         collect(DISTINCT CASE WHEN r IS NULL THEN NULL ELSE coalesce(r.function_name, '') END)
+           AS functions
+}
+CALL (j) {
+  OPTIONAL MATCH (j)-[x:WRITES]->(d:Dataset)
+  RETURN collect(CASE WHEN d IS NULL THEN NULL ELSE """
+    + _MIGRATE_DATASET_MAP
+    + """ END) AS writes
+}
+CALL (j) {
+  OPTIONAL MATCH (j)-[x:READS]->(d:Dataset)
+  RETURN collect(CASE WHEN d IS NULL THEN NULL ELSE """
+    + _MIGRATE_DATASET_MAP
+    + """ END) AS reads
+}
+CALL (j) {
+  OPTIONAL MATCH (j)<-[:OF_JOB]-(:Run)<-[:PRODUCED_BY]-(m:Model)
+  RETURN collect(DISTINCT m.name) AS models
+}
+RETURN j.key AS key, j.namespace AS namespace, j.name AS name, app_names, functions, writes,
+       reads, models
+ORDER BY key
+""",
+    "Every job with its runs' application and function names, the datasets it writes and "
+    "reads (with first seen) and the models its runs recorded: what names it.",
+)
+
+MIGRATE_ENSURE_DATASET = Query(
+    "migrate_ensure_dataset",
+    """
+MATCH (old:Dataset {key: $source_key})
+MERGE (d:Dataset {key: $target.key})
+  ON CREATE SET d.namespace = $target.namespace, d.name = $target.name, d.table = old.table
+SET d.format = coalesce(d.format, old.format)
+WITH old, d
+MATCH (old)-[:HAS_COLUMN]->(c:Column)
+MERGE (n:Column {key: $target.key + '::' + c.name})
+  ON CREATE SET n.name = c.name, n.dataset_key = $target.key, n.type = c.type
+SET n.type = coalesce(n.type, c.type)
+MERGE (d)-[:HAS_COLUMN]->(n)
+""",
+    "The target dataset of a move (created for an in-memory copy) with every column of the "
+    "source dataset (the columns it already has are kept, types only filled in).",
+)
+
+# Folds the moved edge `f` into `g` (just MERGEd, new or not) as the writer would have built one
+# edge from both: first/last seen outward, runs added without the run ids both remember,
+# recent_runs newest first, masking/type/description/last_run_id from the more recent edge.
+_FOLD_EDGE = f"""
+WITH f, g, coalesce(g.recent_runs, []) AS kept, coalesce(f.recent_runs, []) AS moved,
+     g.last_seen IS NULL OR coalesce(f.last_seen, 0) >= g.last_seen AS newer
+SET g.runs = coalesce(g.runs, 0) + coalesce(f.runs, 0) - size([r IN moved WHERE r IN kept]),
+    g.recent_runs = reduce(acc = [], r IN CASE WHEN newer THEN moved + kept ELSE kept + moved END
+                           | CASE WHEN r IN acc THEN acc ELSE acc + r END)[0..{RECENT_RUNS_WINDOW}],
+    g.first_seen = CASE WHEN g.first_seen IS NULL OR f.first_seen < g.first_seen
+                        THEN f.first_seen ELSE g.first_seen END,
+    g.last_seen = CASE WHEN newer THEN f.last_seen ELSE g.last_seen END,
+    g.type = CASE WHEN newer OR g.type IS NULL THEN f.type ELSE g.type END,
+    g.masking = CASE WHEN newer OR g.masking IS NULL THEN f.masking ELSE g.masking END,
+    g.last_run_id = CASE WHEN newer OR g.last_run_id IS NULL THEN f.last_run_id
+                         ELSE g.last_run_id END,
+    g.description = CASE WHEN newer THEN coalesce(f.description, g.description)
+                         ELSE coalesce(g.description, f.description) END
+DELETE f
+RETURN count(*) AS moved
+"""
+
+# A column of the source dataset maps to the target's column of the same name (an edge inside
+# the source dataset, e.g. a job that rewrites the table it reads, stays inside the target).
+_MAPPED_SOURCE = (
+    "CASE WHEN s.dataset_key = $source_key THEN $target_key + '::' + s.name ELSE s.key END"
+)
+_MAPPED_TARGET = (
+    "CASE WHEN t.dataset_key = $source_key THEN $target_key + '::' + t.name ELSE t.key END"
+)
+
+MIGRATE_MOVE_FEEDS_OUT = Query(
+    "migrate_move_feeds_out",
+    """
+MATCH (:Dataset {key: $source_key})-[:HAS_COLUMN]->(s:Column)-[f:FEEDS]->(t:Column)
+WHERE $jobs IS NULL OR f.job IN $jobs
+WITH s, f, t LIMIT $batch_size
+MATCH (a:Column {key: $target_key + '::' + s.name})
+MATCH (b:Column {key: """
+    + _MAPPED_TARGET
+    + """})
+MERGE (a)-[g:FEEDS {job: f.job, subtype: f.subtype}]->(b)
+"""
+    + _FOLD_EDGE,
+    "Moves a batch of FEEDS edges leaving the source dataset's columns to the target's columns.",
+)
+
+MIGRATE_MOVE_FEEDS_IN = Query(
+    "migrate_move_feeds_in",
+    """
+MATCH (:Dataset {key: $source_key})-[:HAS_COLUMN]->(t:Column)<-[f:FEEDS]-(s:Column)
+WHERE $jobs IS NULL OR f.job IN $jobs
+WITH s, f, t LIMIT $batch_size
+MATCH (a:Column {key: """
+    + _MAPPED_SOURCE
+    + """})
+MATCH (b:Column {key: $target_key + '::' + t.name})
+MERGE (a)-[g:FEEDS {job: f.job, subtype: f.subtype}]->(b)
+"""
+    + _FOLD_EDGE,
+    "Moves a batch of FEEDS edges into the source dataset's columns to the target's columns.",
+)
+
+MIGRATE_MOVE_FEEDS_DATASET_OUT = Query(
+    "migrate_move_feeds_dataset_out",
+    """
+MATCH (:Dataset {key: $source_key})-[:HAS_COLUMN]->(s:Column)-[f:FEEDS_DATASET]->(t:Dataset)
+WHERE $jobs IS NULL OR f.job IN $jobs
+WITH s, f, t LIMIT $batch_size
+MATCH (a:Column {key: $target_key + '::' + s.name})
+MATCH (b:Dataset {key: CASE WHEN t.key = $source_key THEN $target_key ELSE t.key END})
+MERGE (a)-[g:FEEDS_DATASET {job: f.job, subtype: f.subtype}]->(b)
+"""
+    + _FOLD_EDGE,
+    "Moves a batch of FEEDS_DATASET edges leaving the source dataset's columns.",
+)
+
+MIGRATE_MOVE_FEEDS_DATASET_IN = Query(
+    "migrate_move_feeds_dataset_in",
+    """
+MATCH (s:Column)-[f:FEEDS_DATASET]->(:Dataset {key: $source_key})
+WHERE $jobs IS NULL OR f.job IN $jobs
+WITH s, f LIMIT $batch_size
+MATCH (a:Column {key: """
+    + _MAPPED_SOURCE
+    + """})
+MATCH (b:Dataset {key: $target_key})
+MERGE (a)-[g:FEEDS_DATASET {job: f.job, subtype: f.subtype}]->(b)
+"""
+    + _FOLD_EDGE,
+    "Moves a batch of FEEDS_DATASET edges into the source dataset to the target dataset.",
+)
+
+# Run -> dataset links: the target keeps what it knows, the moved link fills in the rest.
+_RUN_JOBS = "$jobs IS NULL OR EXISTS { (r)-[:OF_JOB]->(j:Job) WHERE j.key IN $jobs }"
+_MERGED_VERSION = """
+SET y.version = coalesce(y.version, x.version),
+    y.version_status = coalesce(y.version_status, x.version_status),
+    y.candidates = CASE WHEN size(coalesce(y.candidates, [])) > 0 THEN y.candidates
+                        ELSE x.candidates END"""
+
+MIGRATE_MOVE_READ = Query(
+    "migrate_move_read",
+    """
+MATCH (r:Run)-[x:READ]->(:Dataset {key: $source_key})
+WHERE """
+    + _RUN_JOBS
+    + """
+WITH r, x LIMIT $batch_size
+MATCH (d:Dataset {key: $target_key})
+MERGE (r)-[y:READ]->(d)"""
+    + _MERGED_VERSION
+    + """
+DELETE x
+RETURN count(*) AS moved
+""",
+    "Moves a batch of Run-[:READ]->Dataset links to the target dataset.",
+)
+
+MIGRATE_MOVE_WROTE = Query(
+    "migrate_move_wrote",
+    """
+MATCH (r:Run)-[x:WROTE]->(:Dataset {key: $source_key})
+WHERE """
+    + _RUN_JOBS
+    + """
+WITH r, x LIMIT $batch_size
+MATCH (d:Dataset {key: $target_key})
+MERGE (r)-[y:WROTE]->(d)"""
+    + _MERGED_VERSION
+    + """,
+    y.mode = coalesce(y.mode, x.mode)
+DELETE x
+RETURN count(*) AS moved
+""",
+    "Moves a batch of Run-[:WROTE]->Dataset links to the target dataset.",
+)
+
+# Job summaries: first seen the earlier, last seen the later of the two.
+_MERGED_SEEN = """
+SET y.first_seen = CASE WHEN y.first_seen IS NULL OR x.first_seen < y.first_seen
+                        THEN x.first_seen ELSE y.first_seen END,
+    y.last_seen = CASE WHEN y.last_seen IS NULL OR x.last_seen > y.last_seen
+                       THEN x.last_seen ELSE y.last_seen END
+DELETE x"""
+
+MIGRATE_MOVE_READS = Query(
+    "migrate_move_reads",
+    """
+MATCH (j:Job)-[x:READS]->(:Dataset {key: $source_key})
+WHERE $jobs IS NULL OR j.key IN $jobs
+WITH j, x LIMIT $batch_size
+MATCH (d:Dataset {key: $target_key})
+MERGE (j)-[y:READS]->(d)"""
+    + _MERGED_SEEN
+    + """
+RETURN count(*) AS moved
+""",
+    "Moves a batch of Job-[:READS]->Dataset summaries to the target dataset.",
+)
+
+MIGRATE_MOVE_WRITES = Query(
+    "migrate_move_writes",
+    """
+MATCH (j:Job)-[x:WRITES]->(:Dataset {key: $source_key})
+WHERE $jobs IS NULL OR j.key IN $jobs
+WITH j, x LIMIT $batch_size
+MATCH (d:Dataset {key: $target_key})
+MERGE (j)-[y:WRITES]->(d)"""
+    + _MERGED_SEEN
+    + """
+RETURN count(*) AS moved
+""",
+    "Moves a batch of Job-[:WRITES]->Dataset summaries to the target dataset.",
+)
+
+MIGRATE_MOVE_TRAINED_ON_DATASET = Query(
+    "migrate_move_trained_on_dataset",
+    """
+MATCH (m:Model)-[x:TRAINED_ON_DATASET]->(:Dataset {key: $source_key})
+WHERE $jobs IS NULL
+   OR EXISTS { (m)-[:PRODUCED_BY]->(:Run)-[:OF_JOB]->(j:Job) WHERE j.key IN $jobs }
+WITH m, x LIMIT $batch_size
+MATCH (d:Dataset {key: $target_key})
+MERGE (m)-[y:TRAINED_ON_DATASET]->(d)
+SET y.version_status = coalesce(y.version_status, x.version_status)
+DELETE x
+RETURN count(*) AS moved
+""",
+    "Moves a batch of Model-[:TRAINED_ON_DATASET]->Dataset links to the target dataset.",
+)
+
+MIGRATE_COPY_TAGS = Query(
+    "migrate_copy_tags",
+    """
+MATCH (:Dataset {key: $source_key})-[:HAS_COLUMN]->(s:Column)-[x:TAGGED]->(tag:Tag)
+WHERE x.source <> 'propagated' AND x.assigned_by IS NOT NULL
+MATCH (c:Column {key: $target_key + '::' + s.name})
+MERGE (c)-[y:TAGGED {source: x.source, assigned_by: x.assigned_by}]->(tag)
+  ON CREATE SET y = properties(x)
+RETURN count(*) AS moved
+""",
+    "Asserted tags of the source dataset's columns, onto the target's columns (propagated tags "
+    "are derived: propagation recomputes them).",
+)
+
+MIGRATE_MOVE_VERSIONS = Query(
+    "migrate_move_versions",
+    """
+MATCH (v:DatasetVersion)-[:VERSION_OF]->(:Dataset {key: $source_key})
+WHERE v.version IS NOT NULL
+WITH v LIMIT $batch_size
+MATCH (d:Dataset {key: $target_key})
+MERGE (n:DatasetVersion {key: $target_key + '@v' + toString(v.version)})
+  ON CREATE SET n.version = v.version, n.dataset_key = $target_key
+SET n.timestamp = coalesce(n.timestamp, v.timestamp),
+    n.operation = coalesce(n.operation, v.operation),
+    n.operation_parameters = coalesce(n.operation_parameters, v.operation_parameters),
+    n.operation_metrics = coalesce(n.operation_metrics, v.operation_metrics)
+MERGE (n)-[:VERSION_OF]->(d)
+WITH v, n, [(r:Run)-[:READ_VERSION]->(v) | r] AS readers,
+     [(r:Run)-[:WROTE_VERSION]->(v) | r] AS writers, [(m:Model)-[:TRAINED_ON]->(v) | m] AS models
+FOREACH (r IN readers | MERGE (r)-[:READ_VERSION]->(n))
+FOREACH (r IN writers | MERGE (r)-[:WROTE_VERSION]->(n))
+FOREACH (m IN models | MERGE (m)-[:TRAINED_ON]->(n))
+DETACH DELETE v
+RETURN count(*) AS moved
+""",
+    "Moves a batch of the source dataset's versions to the target (merged with a version of the "
+    "same number there), with the runs and models that point at them.",
+)
+
+MIGRATE_DELETE_DATASET = Query(
+    "migrate_delete_dataset",
+    """
+MATCH (d:Dataset {key: $source_key})
+WHERE NOT EXISTS {
+        (d)<-[:READ|WROTE|READS|WRITES|FEEDS_DATASET|TRAINED_ON_DATASET|VERSION_OF]-() }
+  AND NOT EXISTS { (d)-[:HAS_COLUMN]->(:Column)-[:FEEDS|FEEDS_DATASET]-() }
+CALL (d) {
+  MATCH (d)-[:HAS_COLUMN]->(c:Column)
+  DETACH DELETE c
+}
+DETACH DELETE d
+RETURN count(*) AS deleted
+""",
+    "Deletes a moved dataset with its columns, only once nothing but tags refers to it.",
+)
+
+MIGRATE_ENSURE_JOB = Query(
+    "migrate_ensure_job",
+    """
+MERGE (j:Job {key: $target_key})
+  ON CREATE SET j.namespace = $namespace, j.name = $name
+""",
+    "The job a renamed job becomes (it may exist already: then the renamed job merges into it).",
+)
+
+MIGRATE_REJOB_FEEDS = Query(
+    "migrate_rejob_feeds",
+    """
+UNWIND $datasets AS dataset_key
+MATCH (:Dataset {key: dataset_key})-[:HAS_COLUMN]->(t:Column)<-[f:FEEDS {job: $source_key}]-
+      (s:Column)
+WITH s, f, t LIMIT $batch_size
+MERGE (s)-[g:FEEDS {job: $target_key, subtype: f.subtype}]->(t)
+"""
+    + _FOLD_EDGE,
+    "Gives a batch of a job's FEEDS edges (found through the datasets it writes) the new job key.",
+)
+
+MIGRATE_REJOB_FEEDS_DATASET = Query(
+    "migrate_rejob_feeds_dataset",
+    """
+UNWIND $datasets AS dataset_key
+MATCH (t:Dataset {key: dataset_key})<-[f:FEEDS_DATASET {job: $source_key}]-(s:Column)
+WITH s, f, t LIMIT $batch_size
+MERGE (s)-[g:FEEDS_DATASET {job: $target_key, subtype: f.subtype}]->(t)
+"""
+    + _FOLD_EDGE,
+    "Gives a batch of a job's FEEDS_DATASET edges the new job key.",
+)
+
+MIGRATE_REJOB_STRAY_FEEDS = Query(
+    "migrate_rejob_stray_feeds",
+    """
+MATCH (s:Column)-[f:FEEDS]->(t:Column)
+WHERE f.job IN $source_keys
+WITH s, f, t LIMIT $batch_size
+MERGE (s)-[g:FEEDS {job: $renames[f.job], subtype: f.subtype}]->(t)
+"""
+    + _FOLD_EDGE,
+    "FEEDS edges still carrying a renamed job's key (one scan of all edges; normally none).",
+)
+
+MIGRATE_REJOB_STRAY_FEEDS_DATASET = Query(
+    "migrate_rejob_stray_feeds_dataset",
+    """
+MATCH (s:Column)-[f:FEEDS_DATASET]->(t:Dataset)
+WHERE f.job IN $source_keys
+WITH s, f, t LIMIT $batch_size
+MERGE (s)-[g:FEEDS_DATASET {job: $renames[f.job], subtype: f.subtype}]->(t)
+"""
+    + _FOLD_EDGE,
+    "FEEDS_DATASET edges still carrying a renamed job's key (normally none).",
+)
+
+MIGRATE_MOVE_RUNS = Query(
+    "migrate_move_runs",
+    """
+MATCH (r:Run)-[o:OF_JOB]->(:Job {key: $source_key})
+WITH r, o LIMIT $batch_size
+MATCH (j:Job {key: $target_key})
+MERGE (r)-[:OF_JOB]->(j)
+SET r.job_key = $target_key
+DELETE o
+RETURN count(*) AS moved
+""",
+    "Moves a batch of a renamed job's runs to the new job (and their `job_key`).",
+)
+
+MIGRATE_FINISH_JOB = Query(
+    "migrate_finish_job",
+    """
+MATCH (old:Job {key: $source_key})
+MATCH (new:Job {key: $target_key})
+CALL (old, new) {
+  MATCH (old)-[x:READS]->(d:Dataset)
+  MERGE (new)-[y:READS]->(d)"""
+    + _MERGED_SEEN
+    + """
+}
+CALL (old, new) {
+  MATCH (old)-[x:WRITES]->(d:Dataset)
+  MERGE (new)-[y:WRITES]->(d)"""
+    + _MERGED_SEEN
+    + """
+}
+WITH old
+WHERE NOT EXISTS { (old)<-[:OF_JOB]-(:Run) }
+DETACH DELETE old
+RETURN count(*) AS deleted
+""",
+    "Moves a renamed job's READS/WRITES summaries to the new job and deletes it once it has no "
+    "run left.",
+)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from spark_lineage.job_names import JobNamer, application_label, scope_memory_sources
+from spark_lineage.job_names import (
+    JobNamer,
+    application_label,
+    scope_memory_dataset,
+    scope_memory_sources,
+    training_job_name,
+)
 from spark_lineage.model import (
     ColumnEdge,
     ColumnRef,
@@ -105,3 +111,22 @@ def test_in_memory_sources_belong_to_their_application() -> None:
     assert other.inputs[0].dataset.name == "other_app/range/39b2d34ce4d9"
     assert ingest.outputs[0].dataset == target  # real datasets keep their identity
     assert scope_memory_sources(ingest, "churn_ingest") == ingest  # idempotent
+
+
+def test_a_short_name_an_earlier_run_gave_is_kept_and_later_outputs_avoid_it() -> None:
+    namer = JobNamer("app")
+    namer.remember(path("/lake/b/x/t"), "t")
+
+    assert namer.job_name(writes(path("/lake/a/x/t"))) == "app.a/x/t"
+    assert namer.job_name(writes(path("/lake/b/x/t"))) == "app.t"
+
+
+def test_a_recorded_model_s_job_is_the_application_s_train_job() -> None:
+    assert training_job_name("Churn Train", "churn") == "churn_train.train.churn"
+
+
+def test_one_in_memory_source_is_scoped_like_those_of_a_query() -> None:
+    rows = DatasetRef("memory", "range/ab")
+
+    assert scope_memory_dataset(rows, "Churn Train") == DatasetRef("memory", "churn_train/range/ab")
+    assert scope_memory_dataset(path("/lake/x"), "Churn Train") == path("/lake/x")

@@ -31,7 +31,7 @@ def _closed_port() -> int:
 @pytest.mark.parametrize(
     "argv",
     [["schema", "init"], ["replay"], ["load", "events.jsonl"], ["doctor"],
-     ["prune", "--before", "2024-01-01"]],
+     ["prune", "--before", "2024-01-01"], ["migrate", "--dry-run", "--lake-root", "/lake"]],
 )
 def test_every_command_parses_with_the_connection_options(argv: list[str]) -> None:
     args = build_parser().parse_args([*argv, "--uri", "neo4j+s://db:7687", "--database", "x"])
