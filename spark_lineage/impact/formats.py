@@ -34,16 +34,21 @@ _UPSTREAM_EXTRA = ("raw_source",)
 _TABLE_COLUMNS = ("depth", "dataset", "column", "direct", "subtypes", "jobs")
 
 
-#: A table row names at most this many jobs (JSON and CSV list them all, with full keys).
-TABLE_JOBS = 2
+#: A table row shows at most this many jobs and subtypes, and counts the rest (JSON and CSV list
+#: them all, jobs with their full keys), so that a row fits a terminal.
+TABLE_JOBS = 1
+TABLE_SUBTYPES = 3
+
+
+def abbreviated(items: Sequence[str], shown: int) -> str:
+    """The first ``shown`` items joined with ``;`` and a count of the rest: ``a;b +3``."""
+    more = len(items) - shown
+    return ";".join(items[:shown]) + (f" +{more}" if more > 0 else "")
 
 
 def short_jobs(job_keys: Sequence[str], shown: int = TABLE_JOBS) -> str:
-    """Job names without their namespace, the first ``shown`` of them and a count of the rest:
-    ``churn_clean.customers;churn_features.churn +3``."""
-    names = [key.split("::", 1)[-1] for key in job_keys]
-    more = len(names) - shown
-    return ";".join(names[:shown]) + (f" +{more}" if more > 0 else "")
+    """Job names without their namespace, abbreviated: ``churn_clean.customers +2``."""
+    return abbreviated([key.split("::", 1)[-1] for key in job_keys], shown)
 
 
 def target_dict(target: Target) -> dict[str, Any]:
@@ -102,10 +107,14 @@ def format_report(report: LineageReport, fmt: str) -> str:
             f"{what} {report.target.label} (depth <= {report.max_depth}{mode}): "
             f"{len(rows)} column(s)" + (" [TRUNCATED]" if report.truncated else "")
         )
+        subtypes = TABLE_SUBTYPES
         table_fields = _TABLE_COLUMNS + (
             ("raw_source",) if report.direction is Direction.UPSTREAM else ()
         )
-        shown = [r | {"jobs": short_jobs(r["jobs"])} for r in rows]
+        shown = [
+            r | {"jobs": short_jobs(r["jobs"]), "subtypes": abbreviated(r["subtypes"], subtypes)}
+            for r in rows
+        ]
         return head + "\n" + _table(table_fields, shown) if rows else head + "\n"
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 

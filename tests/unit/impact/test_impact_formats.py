@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from spark_lineage.impact.formats import format_path, format_report, short_jobs
+from spark_lineage.impact.formats import abbreviated, format_path, format_report, short_jobs
 from spark_lineage.impact.model import (
     DatasetInfo,
     Direction,
@@ -87,16 +87,19 @@ def test_the_table_aligns_columns_and_shows_job_names_without_namespace() -> Non
         "total",
         "yes",
         "AGGREGATION",
-        "nightly.report;nightly.x",
+        "nightly.report",
+        "+1",
     ]
     assert lines[1].index("COLUMN") == lines[3].index("total")
 
 
-def test_a_table_row_names_two_jobs_and_counts_the_others() -> None:
+def test_a_table_row_names_one_job_and_three_subtypes_and_counts_the_others() -> None:
     jobs = [f"spark::churn_{n}.t" for n in range(5)]
-    assert short_jobs(jobs) == "churn_0.t;churn_1.t +3"
-    assert short_jobs(jobs[:2]) == "churn_0.t;churn_1.t"
+    assert short_jobs(jobs) == "churn_0.t +4"
+    assert short_jobs(jobs[:1]) == "churn_0.t"
     assert short_jobs([]) == ""
+    assert abbreviated(["FILTER", "JOIN", "SORT", "WINDOW"], 3) == "FILTER;JOIN;SORT +1"
+    assert abbreviated(["FILTER", "JOIN"], 3) == "FILTER;JOIN"
 
 
 def test_an_unknown_format_is_refused() -> None:
