@@ -78,10 +78,6 @@ class LineageContext:
         self.sources: list[tuple[int, str]] = []
         self._source_index: dict[tuple[int, str], int] = {}
         self.ctes: dict[int, NodeResult] = {}
-        # recursive CTE loop id -> origins of the loop's columns known so far (by position)
-        self.loops: dict[int, tuple[Origins, ...]] = {}
-        # exprId of a struct built in the query -> field name -> origins of that field
-        self.struct_fields: dict[int, dict[str, Origins]] = {}
         self.conservative: set[str] = set()
         self.warnings: list[str] = []
         self._nested: dict[int, NodeResult] = {}
@@ -178,16 +174,6 @@ class LineageContext:
         result = self.resolve(build_plan(flat)) if is_flat_tree(flat) else NodeResult(())
         self._nested[id(flat)] = result
         return result
-
-    def resolve_again(self, root: PlanNode) -> NodeResult:
-        """Forget the results under ``root`` and resolve it anew (a recursive CTE's step, after
-        what its loop reference stands for has grown)."""
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            node.result = None
-            stack.extend(node.children)
-        return self.resolve(root)
 
     def child_results(self, node: PlanNode) -> list[NodeResult]:
         return [child.result for child in node.children]
