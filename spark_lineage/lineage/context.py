@@ -12,7 +12,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from spark_lineage.lineage.origins import EMPTY, IDENTITY, NO_DEPS, Deps, Origins, Subtype
+from spark_lineage.lineage.origins import (
+    EMPTY,
+    IDENTITY,
+    NO_DEPS,
+    Deps,
+    Origin,
+    Origins,
+    Subtype,
+)
 from spark_lineage.lineage.tree import Expr, PlanNode, build_plan, is_flat_tree
 from spark_lineage.model import DatasetRef, JsonDict
 
@@ -78,7 +86,14 @@ class LineageContext:
         self.sources: list[tuple[int, str]] = []
         self._source_index: dict[tuple[int, str], int] = {}
         self.ctes: dict[int, NodeResult] = {}
+        # recursive CTE loop id -> origins of the loop's columns known so far (by position)
+        self.loops: dict[int, tuple[Origins, ...]] = {}
+        # exprId of a struct built in the query -> field name -> origins of that field
+        self.struct_fields: dict[int, dict[str, Origins]] = {}
         self.conservative: set[str] = set()
+        # every input of the nodes answered conservatively: what an attribute that only such a
+        # node can have made (its output is a guess) stands for
+        self.unknown_inputs: set[Origin] = set()
         self.warnings: list[str] = []
         self._nested: dict[int, NodeResult] = {}
 
@@ -118,6 +133,8 @@ class LineageContext:
 
     def origins_of(self, expr_id: int) -> Origins:
         found = self.origins.get(expr_id)
+        if found is None and self.unknown_inputs:
+            return frozenset(self.unknown_inputs)  # made by an unknown node (flagged already)
         if found is None:
             self.warn(f"unresolved attribute #{expr_id}")
             return EMPTY
@@ -174,6 +191,16 @@ class LineageContext:
         result = self.resolve(build_plan(flat)) if is_flat_tree(flat) else NodeResult(())
         self._nested[id(flat)] = result
         return result
+
+    def resolve_again(self, root: PlanNode) -> NodeResult:
+        """Forget the results under ``root`` and resolve it anew (a recursive CTE's step, after
+        what its loop reference stands for has grown)."""
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            node.result = None
+            stack.extend(node.children)
+        return self.resolve(root)
 
     def child_results(self, node: PlanNode) -> list[NodeResult]:
         return [child.result for child in node.children]

@@ -84,8 +84,16 @@ def expression_origins(root: Expr, ctx: LineageContext, mode: Subtype = IDENTITY
         if cls == "OuterReference":
             stack.extend((e, current, masked, defs) for e in _nested_exprs(expr, "e"))
             continue
-        if cls == "GetStructField" and _nested_path(expr, ctx, current, masked, out):
-            continue
+        if cls == "GetStructField":
+            field = _built_field(expr, ctx)
+            if isinstance(field, Expr):
+                stack.append((field, current, masked, defs))
+                continue
+            if field is not None:
+                out.update(compose(field, current, masked))
+                continue
+            if _nested_path(expr, ctx, current, masked, out):
+                continue
         if cls in SUBQUERIES:
             out.update(_subquery(expr, ctx, current, masked))
             stack.extend((child, current, masked, defs) for child in expr.children)
@@ -176,6 +184,46 @@ def _nested_path(
     nested = ctx.source(dataset, ".".join([column, *reversed(path)]))
     out.update(compose(frozenset({(nested, IDENTITY, False)}), mode, masked))
     return True
+
+
+def _built_field(expr: Expr, ctx: LineageContext) -> Expr | Origins | None:
+    """A field of a struct the query builds itself (``named_struct('a', x, 'b', y).a``, or ``s.a``
+    where ``s`` is such a struct): the field's value expression, or the origins recorded for it
+    (:func:`struct_field_origins`); None for any other struct."""
+    struct = expr.children[0] if expr.children else None
+    if struct is None:
+        return None
+    if struct.cls == "CreateNamedStruct":
+        ordinal = expr.fields.get("ordinal")
+        values = struct.children[1::2]
+        return values[ordinal] if isinstance(ordinal, int) and 0 <= ordinal < len(values) else None
+    if struct.cls == "AttributeReference" and struct.expr_id is not None:
+        fields = ctx.struct_fields.get(struct.expr_id)
+        name = _field_name(expr)
+        if fields is not None and name is not None and name in fields:
+            return fields[name]
+    return None
+
+
+def struct_field_origins(expr: Expr, ctx: LineageContext) -> dict[str, Origins] | None:
+    """Per field, the origins of a named expression that builds a struct (``named_struct`` /
+    ``struct(...)`` under an alias, or an alias of such a struct); None for anything else."""
+    value = expr.children[0] if expr.cls == "Alias" and expr.children else None
+    while value is not None and value.cls in PASS_THROUGH and value.children:
+        value = value.children[0]
+    if value is None:
+        return None
+    if value.cls == "AttributeReference" and value.expr_id is not None:
+        return ctx.struct_fields.get(value.expr_id)
+    if value.cls != "CreateNamedStruct":
+        return None
+    children = value.children
+    fields: dict[str, Origins] = {}
+    for name, field_value in zip(children[0::2], children[1::2], strict=False):
+        label = name.fields.get("value") if name.cls == "Literal" else None
+        if isinstance(label, str):
+            fields[label] = expression_origins(field_value, ctx)
+    return fields
 
 
 def _field_name(expr: Expr) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from spark_lineage.lineage.context import Attr, LineageContext, NodeResult
+from spark_lineage.lineage.expressions import struct_field_origins
 from spark_lineage.lineage.origins import IDENTITY, Deps, Origin, Origins, Subtype, compose
 from spark_lineage.lineage.tree import Expr, PlanNode, attributes, expr_list
 
@@ -21,7 +22,8 @@ def named_outputs(exprs: list[Expr], ctx: LineageContext) -> tuple[Attr, ...]:
     """Resolve a list of named expressions (``projectList``...) into output attributes.
 
     An attribute passed through keeps its exprId, so its origins are already known; an alias
-    gets the origins of the expression it names.
+    gets the origins of the expression it names, and, when it names a struct built in the query,
+    the origins of each field (so that ``s.a`` downstream traces to ``a``'s value only).
     """
     out = []
     for expr in exprs:
@@ -30,6 +32,9 @@ def named_outputs(exprs: list[Expr], ctx: LineageContext) -> tuple[Attr, ...]:
             continue
         if expr.cls != "AttributeReference":
             ctx.origins[expr_id] = ctx.expr(expr, IDENTITY)
+            fields = struct_field_origins(expr, ctx)
+            if fields is not None:
+                ctx.struct_fields[expr_id] = fields
         elif expr_id not in ctx.origins:
             ctx.origins[expr_id] = ctx.origins_of(expr_id)  # warns: produced by nothing we saw
         out.append(Attr.of(expr))

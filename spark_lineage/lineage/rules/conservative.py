@@ -8,6 +8,11 @@ picks them out of the guess by name: a write takes its target schema (so an unkn
 write does not add phantom or duplicate columns), a CTE reference its own output. The class is
 flagged (``OutputDataset.conservative``) and logged once, so an unknown node is never silent and
 never a crash.
+
+Subqueries in the node's expressions (a SQL function's body) count as inputs. An attribute that no
+known node made, in a plan where a node was answered conservatively, is taken to be one the
+unknown node made under an id it does not print (a ``UnionLoop``'s ``outputAttrIds``): it stands
+for every input of the unknown nodes. Struct fields tracked through the node are forgotten.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from spark_lineage.lineage.context import Attr, LineageContext, NodeResult
+from spark_lineage.lineage.expressions import SUBQUERIES
 from spark_lineage.lineage.origins import Deps, Origin, Subtype, compose
 from spark_lineage.lineage.tree import PlanNode, attributes, expr_list, is_flat_tree
 
@@ -35,7 +41,10 @@ def conservative(node: PlanNode, ctx: LineageContext) -> NodeResult:
             expr_id = sub.expr_id
             if sub.cls == "AttributeReference" and expr_id is not None and expr_id in ctx.origins:
                 inputs.update(ctx.origins[expr_id])
+            elif sub.cls in SUBQUERIES:  # a subquery's plan (a SQL function's body) is read too
+                inputs.update(ctx.expr(sub, Subtype.TRANSFORMATION))
     everything = compose(frozenset(inputs), Subtype.TRANSFORMATION, False)
+    ctx.unknown_inputs.update(everything)
     declared = attributes(node.fields.get("output"))
     if declared:
         outputs = {a.expr_id: Attr.of(a) for a in declared if a.expr_id is not None}
@@ -48,6 +57,7 @@ def conservative(node: PlanNode, ctx: LineageContext) -> NodeResult:
         outputs = {**named, **{k: v for k, v in passed.items() if k not in named}}
     for expr_id in outputs:
         ctx.origins[expr_id] = everything
+        ctx.struct_fields.pop(expr_id, None)  # a field may now come from anywhere
     return NodeResult(
         tuple(outputs.values()), Deps.of(frozenset(), tuple(deps)), guessed=not declared
     )

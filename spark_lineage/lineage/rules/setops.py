@@ -34,6 +34,9 @@ def union(node: PlanNode, ctx: LineageContext) -> NodeResult:
             origins.update(everywhere)
     for attr, origins in zip(first, merged, strict=True):
         ctx.origins[attr.expr_id] = frozenset(origins)
+        if len(children) > 1:
+            # the first branch's struct fields no longer tell where a field of the union comes from
+            ctx.struct_fields.pop(attr.expr_id, None)
     return NodeResult(first, Deps.of(frozenset(), tuple(r.deps for r in children)))
 
 
