@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from spark_lineage.lineage.context import LineageContext
 from spark_lineage.lineage.delta_versions import attach_versions
 from spark_lineage.lineage.origins import Origin
+from spark_lineage.lineage.resolve import PlanResolver
 from spark_lineage.lineage.rules import FALLBACK, RULES, WRITE_RULES
 from spark_lineage.lineage.rules.writes import WriteResult
 from spark_lineage.lineage.schema import type_name
@@ -42,18 +43,19 @@ def extract_lineage(plan: CapturedPlan) -> QueryLineage:
     """
     if not plan.nodes:
         return QueryLineage(warnings=("empty plan",))
-    ctx = LineageContext(RULES, FALLBACK, plan.facts)
+    resolver = PlanResolver(RULES, FALLBACK, plan.facts)
+    ctx = resolver.ctx
     root = build_plan(plan.nodes)
     write_rule = WRITE_RULES.get(root.cls)
     written: WriteResult | None = None
     if write_rule is not None:
         for child in root.children:
-            ctx.resolve(child)
+            resolver.resolve(child)
         written = write_rule(root, ctx)
     elif _is_other_command(root):
         ctx.warn(f"{root.cls}: a command that writes no dataset")
     else:
-        ctx.resolve(root)
+        resolver.resolve(root)
     outputs = _outputs(written, ctx) if written is not None else ()
     lineage = QueryLineage(
         inputs=_inputs(ctx),

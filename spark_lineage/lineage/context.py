@@ -1,27 +1,27 @@
-"""The one small object every rule receives: resolved attributes, datasets, flags, and the resolver.
+"""The state of one extraction, which every rule receives: resolved attributes, datasets, flags.
 
 Rules read and extend :attr:`LineageContext.origins` (exprId -> source columns) and register the
-datasets they read; they never walk the plan themselves: :meth:`LineageContext.resolve` walks it
-once, post-order, and hands each node to the rule registered for its class.
+datasets they read; they never walk the plan themselves: :class:`~.resolve.PlanResolver` walks
+it once, post-order, and hands each node to the rule registered for its class. Plans held inside
+a node's fields are resolved through :attr:`LineageContext.plans`. Nothing here imports the
+expression or rule modules: they import it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from spark_lineage.lineage.origins import (
     EMPTY,
-    IDENTITY,
     NO_DEPS,
     Deps,
     Origin,
     Origins,
-    Subtype,
 )
-from spark_lineage.lineage.tree import Expr, PlanNode, build_plan, is_flat_tree
+from spark_lineage.lineage.tree import Expr, PlanNode
 from spark_lineage.model import DatasetRef, JsonDict
 
 log = logging.getLogger(__name__)
@@ -68,13 +68,25 @@ class NodeResult:
 Rule = Callable[[PlanNode, "LineageContext"], NodeResult]
 
 
+class NestedPlans(Protocol):
+    """Resolving plans a rule meets inside a node (implemented by :mod:`.resolve`)."""
+
+    def resolve_nested(self, flat: Any) -> NodeResult:
+        """A plan held in a field (a subquery's, a command's query), resolved once per object."""
+        ...
+
+    def resolve_again(self, root: PlanNode) -> NodeResult:
+        """``root`` resolved anew, its earlier results forgotten."""
+        ...
+
+
 class LineageContext:
     """State of one extraction: resolved origins, datasets read, conservative flags, warnings."""
 
-    def __init__(self, rules: Mapping[str, Rule], fallback: Rule, facts: Mapping[str, Any]):
-        self._rules = rules
-        self._fallback = fallback
+    def __init__(self, facts: Mapping[str, Any], plans: NestedPlans):
         self.facts = facts
+        #: resolves the plans held in fields (subqueries, a command's query, a CTE's loop step)
+        self.plans = plans
         self.relations: dict[int, JsonDict] = {
             int(r["expr_id"]): r for r in facts.get("relations") or () if "expr_id" in r
         }
@@ -95,7 +107,6 @@ class LineageContext:
         # node can have made (its output is a guess) stands for
         self.unknown_inputs: set[Origin] = set()
         self.warnings: list[str] = []
-        self._nested: dict[int, NodeResult] = {}
 
     # --- datasets and source columns -------------------------------------------------------
 
@@ -140,18 +151,6 @@ class LineageContext:
             return EMPTY
         return found
 
-    def expr(self, expr: Expr, mode: Subtype = IDENTITY) -> Origins:
-        """Origins of an expression's value (see :mod:`spark_lineage.lineage.expressions`)."""
-        from spark_lineage.lineage.expressions import expression_origins
-
-        return expression_origins(expr, self, mode)
-
-    def exprs(self, exprs: Sequence[Expr], mode: Subtype) -> Origins:
-        out: set[Any] = set()
-        for expr in exprs:
-            out.update(self.expr(expr, mode))
-        return frozenset(out)
-
     # --- flags --------------------------------------------------------------------------------
 
     def flag_conservative(self, class_name: str) -> None:
@@ -165,60 +164,7 @@ class LineageContext:
         if message not in self.warnings and len(self.warnings) < 100:
             self.warnings.append(message)
 
-    # --- resolution ---------------------------------------------------------------------------
 
-    def resolve(self, root: PlanNode) -> NodeResult:
-        """Resolve every node under ``root`` once, children first (iterative post-order)."""
-        stack: list[tuple[PlanNode, bool]] = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if node.result is not None:
-                continue
-            if not expanded:
-                stack.append((node, True))
-                stack.extend((child, False) for child in reversed(node.children))
-                continue
-            rule = self._rules.get(node.cls, self._fallback)
-            node.result = _carry_guess(node, rule(node, self))
-        result: NodeResult = root.result
-        return result
-
-    def resolve_nested(self, flat: Any) -> NodeResult:
-        """Resolve a plan held in a field (subquery plan, command query), once per object."""
-        cached = self._nested.get(id(flat))
-        if cached is not None:
-            return cached
-        result = self.resolve(build_plan(flat)) if is_flat_tree(flat) else NodeResult(())
-        self._nested[id(flat)] = result
-        return result
-
-    def resolve_again(self, root: PlanNode) -> NodeResult:
-        """Forget the results under ``root`` and resolve it anew (a recursive CTE's step, after
-        what its loop reference stands for has grown)."""
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            node.result = None
-            stack.extend(node.children)
-        return self.resolve(root)
-
-    def child_results(self, node: PlanNode) -> list[NodeResult]:
-        return [child.result for child in node.children]
-
-
-def _carry_guess(node: PlanNode, result: NodeResult) -> NodeResult:
-    """Mark ``result`` guessed when it passes on every column of a guessed child (a Filter, Sort,
-    Join, Window or Union over an unknown node): its output is then just as uncertain. A node
-    that names its columns itself (a Project picking some of them) is not a guess."""
-    if result.guessed:
-        return result
-    own: set[int] | None = None
-    for child_node in node.children:
-        below = child_node.result
-        if not isinstance(below, NodeResult) or not below.guessed or not below.output:
-            continue
-        if own is None:
-            own = {attr.expr_id for attr in result.output}
-        if all(attr.expr_id in own for attr in below.output):
-            return replace(result, guessed=True)
-    return result
+def child_results(node: PlanNode) -> list[NodeResult]:
+    """The results of a node's children, in order (resolved before the node itself)."""
+    return [child.result for child in node.children]

@@ -10,8 +10,10 @@ all its children, which is the right (and conservative) answer for an unknown ex
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
+from spark_lineage.lineage.context import LineageContext
 from spark_lineage.lineage.origins import (
     AGGREGATION,
     EMPTY,
@@ -24,9 +26,6 @@ from spark_lineage.lineage.origins import (
     escalate,
 )
 from spark_lineage.lineage.tree import Expr, build_expr, is_flat_tree
-
-if TYPE_CHECKING:
-    from spark_lineage.lineage.context import LineageContext
 
 CONDITIONAL = Subtype.CONDITIONAL
 WINDOW = Subtype.WINDOW
@@ -99,6 +98,14 @@ def expression_origins(root: Expr, ctx: LineageContext, mode: Subtype = IDENTITY
             stack.extend((child, current, masked, defs) for child in expr.children)
             continue
         stack.extend((c, m, k, defs) for c, m, k in _children_modes(expr, current, masked))
+    return frozenset(out)
+
+
+def expressions_origins(exprs: Sequence[Expr], ctx: LineageContext, mode: Subtype) -> Origins:
+    """Origins of every expression of ``exprs``, together (a condition list, grouping keys)."""
+    out: set[Origin] = set()
+    for expr in exprs:
+        out.update(expression_origins(expr, ctx, mode))
     return frozenset(out)
 
 
@@ -245,7 +252,7 @@ def _subquery(expr: Expr, ctx: LineageContext, mode: Subtype, masked: bool) -> O
     plan = expr.fields.get("plan")
     if not is_flat_tree(plan):
         return EMPTY
-    result = ctx.resolve_nested(plan)
+    result = ctx.plans.resolve_nested(plan)
     out: set[Origin] = set()
     below = mode if expr.cls == "ScalarSubquery" else escalate(mode, TRANSFORMATION)
     if expr.cls != "Exists":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from spark_lineage.lineage.context import Attr, LineageContext, NodeResult
-from spark_lineage.lineage.expressions import struct_field_origins
+from spark_lineage.lineage.expressions import expression_origins, struct_field_origins
 from spark_lineage.lineage.origins import IDENTITY, Deps, Origin, Origins, Subtype, compose
 from spark_lineage.lineage.tree import Expr, PlanNode, attributes, expr_list
 
@@ -31,7 +31,7 @@ def named_outputs(exprs: list[Expr], ctx: LineageContext) -> tuple[Attr, ...]:
         if expr_id is None:
             continue
         if expr.cls != "AttributeReference":
-            ctx.origins[expr_id] = ctx.expr(expr, IDENTITY)
+            ctx.origins[expr_id] = expression_origins(expr, ctx, IDENTITY)
             fields = struct_field_origins(expr, ctx)
             if fields is not None:
                 ctx.struct_fields[expr_id] = fields

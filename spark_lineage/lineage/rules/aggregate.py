@@ -6,13 +6,14 @@ these by the analyzer."""
 from __future__ import annotations
 
 from spark_lineage.lineage.context import Attr, LineageContext, NodeResult, Rule
+from spark_lineage.lineage.expressions import expressions_origins
 from spark_lineage.lineage.origins import Deps, Subtype
 from spark_lineage.lineage.rules._common import child, field_attrs, field_exprs, named_outputs
 from spark_lineage.lineage.tree import PlanNode, expr_list
 
 
 def aggregate(node: PlanNode, ctx: LineageContext) -> NodeResult:
-    keys = ctx.exprs(field_exprs(node, "groupingExpressions"), Subtype.GROUP_BY)
+    keys = expressions_origins(field_exprs(node, "groupingExpressions"), ctx, Subtype.GROUP_BY)
     output = named_outputs(field_exprs(node, "aggregateExpressions"), ctx)
     return NodeResult(output, Deps.of(keys, (child(node).deps,)))
 
@@ -24,7 +25,7 @@ def expand(node: PlanNode, ctx: LineageContext) -> NodeResult:
     resolved = []
     for index, attr in enumerate(outputs):
         sources = [p[index] for p in projections if index < len(p)]
-        resolved.append((attr, ctx.exprs(sources, Subtype.IDENTITY)))
+        resolved.append((attr, expressions_origins(sources, ctx, Subtype.IDENTITY)))
     for attr, origins in resolved:
         if attr.expr_id is not None:
             ctx.origins[attr.expr_id] = origins

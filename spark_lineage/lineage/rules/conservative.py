@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from spark_lineage.lineage.context import Attr, LineageContext, NodeResult
-from spark_lineage.lineage.expressions import SUBQUERIES
+from spark_lineage.lineage.context import Attr, LineageContext, NodeResult, child_results
+from spark_lineage.lineage.expressions import SUBQUERIES, expression_origins
 from spark_lineage.lineage.origins import Deps, Origin, Subtype, compose
 from spark_lineage.lineage.tree import PlanNode, attributes, expr_list, is_flat_tree
 
@@ -30,7 +30,7 @@ def conservative(node: PlanNode, ctx: LineageContext) -> NodeResult:
     inputs: set[Origin] = set()
     deps = []
     passed: dict[int, Attr] = {}
-    for result in ctx.child_results(node):
+    for result in child_results(node):
         deps.append(result.deps)
         for attr in result.output:
             inputs.update(ctx.origins_of(attr.expr_id))
@@ -42,7 +42,7 @@ def conservative(node: PlanNode, ctx: LineageContext) -> NodeResult:
             if sub.cls == "AttributeReference" and expr_id is not None and expr_id in ctx.origins:
                 inputs.update(ctx.origins[expr_id])
             elif sub.cls in SUBQUERIES:  # a subquery's plan (a SQL function's body) is read too
-                inputs.update(ctx.expr(sub, Subtype.TRANSFORMATION))
+                inputs.update(expression_origins(sub, ctx, Subtype.TRANSFORMATION))
     everything = compose(frozenset(inputs), Subtype.TRANSFORMATION, False)
     ctx.unknown_inputs.update(everything)
     declared = attributes(node.fields.get("output"))

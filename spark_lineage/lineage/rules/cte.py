@@ -75,7 +75,7 @@ def union_loop(node: PlanNode, ctx: LineageContext) -> NodeResult:
         ctx.loops[loop_id] = current
         if len(node.children) < 2:
             break
-        step = ctx.resolve_again(node.children[1])
+        step = ctx.plans.resolve_again(node.children[1])
         grown = tuple(
             origins | _column_origins(step.output, index, ctx)
             for index, origins in enumerate(current)

@@ -34,6 +34,7 @@ from typing import Any
 
 from spark_lineage.lineage.context import Attr, LineageContext
 from spark_lineage.lineage.datasets import datasets_from_fact, table_from_json
+from spark_lineage.lineage.expressions import expression_origins, expressions_origins
 from spark_lineage.lineage.origins import (
     EMPTY,
     IDENTITY,
@@ -70,7 +71,7 @@ def delta_update(node: PlanNode, ctx: LineageContext) -> WriteResult:
         if expression is None or expression.expr_id == attr.expr_id:
             columns.append((attr.name, attr.data_type, own))
             continue
-        origins: Origins = ctx.expr(expression, IDENTITY)
+        origins: Origins = expression_origins(expression, ctx, IDENTITY)
         if condition is not None:
             origins = origins | own | condition
         columns.append((attr.name, attr.data_type, origins))
@@ -89,8 +90,8 @@ def delta_delete(node: PlanNode, ctx: LineageContext) -> WriteResult:
 def delta_merge(node: PlanNode, ctx: LineageContext) -> WriteResult:
     """``MERGE INTO t USING s ON cond WHEN ...`` (SQL or ``DeltaTable.merge``)."""
     refs, target = _target(node, ctx)
-    source = ctx.resolve_nested(node.fields.get("source"))
-    join = ctx.exprs(expr_list(node.fields.get("condition")), Subtype.JOIN)
+    source = ctx.plans.resolve_nested(node.fields.get("source"))
+    join = expressions_origins(expr_list(node.fields.get("condition")), ctx, Subtype.JOIN)
     ids = {a.name: a.expr_id for a in target}
     columns: dict[str, set[Origin]] = {a.name: set(ctx.origins_of(a.expr_id)) for a in target}
     types: dict[str, Any] = {a.name: a.data_type for a in target}
@@ -111,14 +112,15 @@ def delta_merge(node: PlanNode, ctx: LineageContext) -> WriteResult:
                 value = action.children[0]
                 if value.cls == "AttributeReference" and value.expr_id == ids.get(name):
                     continue
-                columns.setdefault(name, set()).update(ctx.expr(value, IDENTITY), steer)
+                value_origins = expression_origins(value, ctx, IDENTITY)
+                columns.setdefault(name, set()).update(value_origins, steer)
     result = tuple((name, types.get(name), frozenset(o)) for name, o in columns.items())
     return WriteResult(refs, result, Deps.of(join | survivors, (source.deps,)), "Merge")
 
 
 def _clause_condition(clause: Expr, ctx: LineageContext, mode: Subtype) -> Origins:
     value: Any = clause.fields.get("condition")
-    return ctx.expr(build_expr(value), mode) if is_flat_tree(value) else EMPTY
+    return expression_origins(build_expr(value), ctx, mode) if is_flat_tree(value) else EMPTY
 
 
 def _name_parts(value: Any) -> list[str]:
@@ -135,7 +137,7 @@ def _target(node: PlanNode, ctx: LineageContext) -> tuple[tuple[DatasetRef, ...]
     refs = _written(node, ctx)
     relation = _relation_output(node.fields.get("target"))
     if not refs or not relation:
-        ctx.resolve_nested(node.fields.get("target"))  # at least resolve it the generic way
+        ctx.plans.resolve_nested(node.fields.get("target"))  # at least resolve it the generic way
         if not refs:
             ctx.warn(f"{node.cls}: target dataset unknown (no capture facts)")
         return refs, relation
@@ -173,7 +175,7 @@ def _condition(node: PlanNode, ctx: LineageContext, mode: Subtype) -> Origins | 
     value: Any = node.fields.get("condition")
     if not is_flat_tree(value):
         return None
-    return ctx.expr(build_expr(value), mode) or EMPTY
+    return expression_origins(build_expr(value), ctx, mode) or EMPTY
 
 
 WRITES: tuple[tuple[frozenset[str], WriteRule], ...] = (

@@ -4,6 +4,7 @@ columns are TRANSFORMATION of the generator's arguments; the child's columns pas
 from __future__ import annotations
 
 from spark_lineage.lineage.context import Attr, LineageContext, NodeResult, Rule
+from spark_lineage.lineage.expressions import expressions_origins
 from spark_lineage.lineage.origins import Subtype
 from spark_lineage.lineage.rules._common import child, field_attrs, field_exprs
 from spark_lineage.lineage.tree import PlanNode
@@ -11,7 +12,7 @@ from spark_lineage.lineage.tree import PlanNode
 
 def generate(node: PlanNode, ctx: LineageContext) -> NodeResult:
     below = child(node)
-    generated = ctx.exprs(field_exprs(node, "generator"), Subtype.IDENTITY)
+    generated = expressions_origins(field_exprs(node, "generator"), ctx, Subtype.IDENTITY)
     outputs = field_attrs(node, "generatorOutput")
     for attr in outputs:
         if attr.expr_id is not None:

@@ -4,6 +4,7 @@ condition's columns become dataset-wide JOIN dependencies, and both sides' own f
 from __future__ import annotations
 
 from spark_lineage.lineage.context import Attr, LineageContext, NodeResult, Rule
+from spark_lineage.lineage.expressions import expressions_origins
 from spark_lineage.lineage.origins import Deps, Subtype
 from spark_lineage.lineage.rules._common import child, field_exprs
 from spark_lineage.lineage.tree import PlanNode
@@ -15,7 +16,7 @@ def join(node: PlanNode, ctx: LineageContext) -> NodeResult:
     left, right = child(node, 0), child(node, 1)
     join_type = str((node.fields.get("joinType") or {}).get("object", ""))
     output = left.output if join_type.startswith(_LEFT_ONLY) else left.output + right.output
-    own = ctx.exprs(field_exprs(node, "condition"), Subtype.JOIN)
+    own = expressions_origins(field_exprs(node, "condition"), ctx, Subtype.JOIN)
     return NodeResult(output, Deps.of(own, (left.deps, right.deps)))
 
 
@@ -27,10 +28,10 @@ def lateral_join(node: PlanNode, ctx: LineageContext) -> NodeResult:
     right_deps: list[Deps] = []
     for expr in right_exprs:
         plan = expr.fields.get("plan")
-        result = ctx.resolve_nested(plan)
+        result = ctx.plans.resolve_nested(plan)
         right_output = right_output + result.output
         right_deps.append(result.deps)
-    own = ctx.exprs(field_exprs(node, "condition"), Subtype.JOIN)
+    own = expressions_origins(field_exprs(node, "condition"), ctx, Subtype.JOIN)
     return NodeResult(left.output + right_output, Deps.of(own, (left.deps, *right_deps)))
 
 

@@ -8,7 +8,8 @@ expressions in the analyzed plan: their output is TRANSFORMATION of their argume
 
 from __future__ import annotations
 
-from spark_lineage.lineage.context import Attr, LineageContext, NodeResult, Rule
+from spark_lineage.lineage.context import Attr, LineageContext, NodeResult, Rule, child_results
+from spark_lineage.lineage.expressions import expressions_origins
 from spark_lineage.lineage.origins import Deps, Origin, Origins, Subtype, compose
 from spark_lineage.lineage.tree import PlanNode, attributes, expr_list
 
@@ -19,7 +20,7 @@ _GROUPING_FIELDS = ("groupingAttributes", "leftGroup", "rightGroup", "groupingEx
 def opaque(node: PlanNode, ctx: LineageContext) -> NodeResult:
     inputs: set[Origin] = set()
     deps = []
-    for result in ctx.child_results(node):
+    for result in child_results(node):
         deps.append(result.deps)
         for attr in result.output:
             inputs.update(compose(ctx.origins_of(attr.expr_id), Subtype.TRANSFORMATION, False))
@@ -31,9 +32,9 @@ def opaque(node: PlanNode, ctx: LineageContext) -> NodeResult:
     for attr in outputs:
         ctx.origins[attr.expr_id] = everything
     keys = [e for f in _GROUPING_FIELDS for e in expr_list(node.fields.get(f))]
-    own = ctx.exprs(keys, Subtype.GROUP_BY) | _leading_keys(node, ctx)
+    own = expressions_origins(keys, ctx, Subtype.GROUP_BY) | _leading_keys(node, ctx)
     if node.cls == "AppendColumns" and node.children:
-        outputs = list(ctx.child_results(node)[0].output) + outputs
+        outputs = list(child_results(node)[0].output) + outputs
     return NodeResult(tuple(outputs), Deps.of(own, tuple(deps)))
 
 
@@ -41,7 +42,7 @@ def _leading_keys(node: PlanNode, ctx: LineageContext) -> Origins:
     """A cogroup's keys (``FlatMapCoGroupsIn*``): the first ``leftGroupingLen`` columns of its
     left child and the first ``rightGroupingLen`` of its right child, as GROUP_BY."""
     keys: set[Origin] = set()
-    results = ctx.child_results(node)
+    results = child_results(node)
     for index, field in enumerate(("leftGroupingLen", "rightGroupingLen")):
         count = node.fields.get(field)
         result = results[index] if index < len(results) else None

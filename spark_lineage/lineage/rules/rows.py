@@ -8,6 +8,7 @@ repartitioning and sampling change nothing lineage sees.
 from __future__ import annotations
 
 from spark_lineage.lineage.context import LineageContext, NodeResult, Rule
+from spark_lineage.lineage.expressions import expressions_origins
 from spark_lineage.lineage.origins import Subtype
 from spark_lineage.lineage.rules._common import child, field_exprs, with_deps
 from spark_lineage.lineage.tree import PlanNode
@@ -18,15 +19,18 @@ def passthrough(node: PlanNode, ctx: LineageContext) -> NodeResult:
 
 
 def filter_rows(node: PlanNode, ctx: LineageContext) -> NodeResult:
-    return with_deps(child(node), ctx.exprs(field_exprs(node, "condition"), Subtype.FILTER))
+    steering = expressions_origins(field_exprs(node, "condition"), ctx, Subtype.FILTER)
+    return with_deps(child(node), steering)
 
 
 def sort_rows(node: PlanNode, ctx: LineageContext) -> NodeResult:
-    return with_deps(child(node), ctx.exprs(field_exprs(node, "order"), Subtype.SORT))
+    steering = expressions_origins(field_exprs(node, "order"), ctx, Subtype.SORT)
+    return with_deps(child(node), steering)
 
 
 def deduplicate(node: PlanNode, ctx: LineageContext) -> NodeResult:
-    return with_deps(child(node), ctx.exprs(field_exprs(node, "keys"), Subtype.GROUP_BY))
+    steering = expressions_origins(field_exprs(node, "keys"), ctx, Subtype.GROUP_BY)
+    return with_deps(child(node), steering)
 
 
 RULES: tuple[tuple[frozenset[str], Rule], ...] = (

@@ -8,14 +8,14 @@ dependencies."""
 
 from __future__ import annotations
 
-from spark_lineage.lineage.context import Attr, LineageContext, NodeResult, Rule
+from spark_lineage.lineage.context import Attr, LineageContext, NodeResult, Rule, child_results
 from spark_lineage.lineage.origins import Deps, Origin, Subtype, compose
 from spark_lineage.lineage.rules._common import child, every_origin
 from spark_lineage.lineage.tree import PlanNode
 
 
 def union(node: PlanNode, ctx: LineageContext) -> NodeResult:
-    children = ctx.child_results(node)
+    children = child_results(node)
     if not children:
         return NodeResult(())
     first = children[0].output

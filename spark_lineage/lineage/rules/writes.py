@@ -48,7 +48,7 @@ def _query(node: PlanNode, ctx: LineageContext, field: str = "query") -> NodeRes
     if isinstance(value, int):
         return child(node, value)
     if is_flat_tree(value):
-        return ctx.resolve_nested(value)
+        return ctx.plans.resolve_nested(value)
     return child(node, 0) if node.children else NodeResult(())
 
 
