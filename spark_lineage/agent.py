@@ -214,6 +214,7 @@ class LineageAgent:
         self._worker_ns = 0
         self._closed = False
         self._close_started = False
+        self._job_names_known = False  # read from the sinks' stores before the first event
         self._close_lock = threading.Lock()
         self._worker = self._new_worker()
         self._worker_lock = threading.Lock()
@@ -494,6 +495,11 @@ class LineageAgent:
     def _process(self, pending: PendingQuery) -> None:
         started = time.perf_counter_ns()
         try:
+            if not self._job_names_known:
+                self._job_names_known = True
+                self.events.remember_job_names(
+                    self.sinks.job_names(self.config.namespace, self.events.namer.application)
+                )
             made = self._to_event(pending)
             if made is None:
                 with self._count_lock:

@@ -18,6 +18,7 @@ from spark_lineage.lineage.internal import is_engine_internal
 from spark_lineage.ml_saves import ModelSaveFilter
 from spark_lineage.model import (
     AppContext,
+    DatasetRef,
     EventType,
     InputDataset,
     LineageEvent,
@@ -46,6 +47,14 @@ class EventMaker:
         self.app_run_id = new_run_id()
         self.namer = JobNamer(application or app.app_name, lake_root)
         self.model_saves = ModelSaveFilter()
+
+    def remember_job_names(self, known: Iterable[tuple[DatasetRef, str]]) -> None:
+        """Take the names earlier runs gave this application's jobs (``(output, job name)``, as
+        a sink's store holds them): a known output keeps its job, a new one avoids those names."""
+        prefix = self.namer.application + "."
+        for dataset, job_name in known:
+            if job_name.startswith(prefix) and not job_name.startswith(prefix + "read."):
+                self.namer.remember(dataset, job_name[len(prefix) :])
 
     def wanted(
         self, outcome: QueryOutcome, lineage: QueryLineage, lineage_failed: bool = False

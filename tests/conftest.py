@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import neo4j
 import pytest
 
+from spark_lineage.graph.schema import ensure_schema
 from spark_lineage.tools.spark_conf import SMALL_DATA_CONF, delta_spark_conf
 
 TEST_SPARK_CONF = {
@@ -95,3 +97,11 @@ def neo4j_auth() -> tuple[str, str]:
         os.environ.get("SPARK_LINEAGE_TEST_NEO4J_USER", "neo4j"),
         os.environ.get("SPARK_LINEAGE_TEST_NEO4J_PASSWORD", "spark-lineage"),
     )
+
+
+@pytest.fixture(scope="session")
+def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
+    """One Bolt driver to the test Neo4j for the whole run, with the graph's schema in place."""
+    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
+        ensure_schema(opened)
+        yield opened

@@ -125,6 +125,20 @@ RETURN $run.event_key IN applied AS already_applied
     "Job and Run; returns whether this exact event was applied before (counters stay exact).",
 )
 
+JOB_OUTPUT_NAMES = Query(
+    "job_output_names",
+    """
+MATCH (j:Job {namespace: $namespace})-[:WRITES]->(ds:Dataset)
+WHERE j.name STARTS WITH $prefix
+WITH j, collect(ds) AS outputs
+WHERE size(outputs) = 1
+WITH j, outputs[0] AS ds
+RETURN ds.namespace AS namespace, ds.name AS name, ds.table AS table, j.name AS job
+ORDER BY job
+""",
+    "The application's jobs that write one dataset, with that dataset (job-name memory).",
+)
+
 WRITE_DATASETS = Query(
     "write_datasets",
     """

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from spark_lineage.config import LINEAGE_PREFIX, ConfigError, parse_bool
-from spark_lineage.model import AppContext, LineageEvent
+from spark_lineage.model import AppContext, DatasetRef, LineageEvent
 
 __all__ = ["ConfigError", "Sink", "SinkSettings"]
 
@@ -176,3 +176,10 @@ class Sink(abc.ABC):
     def describe(self) -> str:
         """A one-line, secret-free description for the health log."""
         return self.type_name
+
+    def job_names(self, namespace: str, application: str) -> list[tuple[DatasetRef, str]]:
+        """What this sink's store already calls the application's jobs that write one dataset:
+        (that output, job name) pairs, so that a new run of the application names its outputs
+        as earlier runs did and never gives a new output an earlier output's name. A sink that
+        keeps no store (the default) knows none. Called on the worker thread; may raise."""
+        return []

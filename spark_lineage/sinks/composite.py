@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from spark_lineage.model import LineageEvent
+from spark_lineage.model import DatasetRef, LineageEvent
 from spark_lineage.sinks.base import Sink, SinkSettings
 from spark_lineage.sinks.ratelimit import RateLimitedLog
 
@@ -80,6 +80,16 @@ class CompositeSink(Sink):
 
     def describe(self) -> str:
         return ", ".join(sink.describe() for sink in self.sinks) or "no sinks"
+
+    def job_names(self, namespace: str, application: str) -> list[tuple[DatasetRef, str]]:
+        """Every sink's known job names, in sink order; a sink that fails is counted and skipped."""
+        known: list[tuple[DatasetRef, str]] = []
+        for index, sink in enumerate(self.sinks):
+            try:
+                known.extend(sink.job_names(namespace, application))
+            except BaseException:  # worker thread only (module docstring)
+                self._failed(self._label(index), "job_names")
+        return known
 
     def _failed(self, label: str, action: str) -> None:
         self.errors[label] = self.errors.get(label, 0) + 1

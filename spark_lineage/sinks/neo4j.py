@@ -14,6 +14,9 @@ Behaviour (the sink contract is in :mod:`spark_lineage.sinks.base`):
   case where an event would be lost, and the agent counts it. The sink also counts it
   (``lost``), logs an ERROR naming the spool directory when a run of losses starts, and a
   WARNING with the number lost when the spool takes events again.
+* ``job_names`` reads the names the graph already gives the application's jobs
+  (:mod:`spark_lineage.graph.job_memory`), so that a new run names path outputs as earlier runs
+  did; when Neo4j cannot answer it says so in one line and knows none.
 * ``close`` tries a last delivery within its timeout and never raises; whatever is left stays in
   the spool for the next start or ``spark-lineage replay``.
 
@@ -37,6 +40,7 @@ from spark_lineage.graph.connection import (
     is_event_rejection,
     open_driver,
 )
+from spark_lineage.graph.job_memory import job_output_names
 from spark_lineage.graph.schema import SchemaState, schema_state
 from spark_lineage.graph.settings import (
     Neo4jSettings,
@@ -45,7 +49,7 @@ from spark_lineage.graph.settings import (
     validate_uri,
 )
 from spark_lineage.graph.writer import DEFAULT_CHUNK_SIZE, GraphWriter
-from spark_lineage.model import LineageEvent
+from spark_lineage.model import DatasetRef, LineageEvent
 from spark_lineage.sinks.base import Sink, SinkSettings
 from spark_lineage.sinks.spool import DeliveryReport, Spool, SpoolError, SpoolStatus
 
@@ -127,6 +131,21 @@ class Neo4jSink(Sink):
             f"spool={self.spool.directory} written={self.written} spooled={self.spooled} "
             f"lost={self.lost} {mode}"
         )
+
+    def job_names(self, namespace: str, application: str) -> list[tuple[DatasetRef, str]]:
+        """The names the graph gives the application's single-output jobs (none while Neo4j
+        cannot answer: then a path output may be named as if no earlier run had written)."""
+        if self._degraded:
+            return []
+        try:
+            return job_output_names(self._driver, self.settings.database, namespace, application)
+        except Exception as exc:
+            log.warning(
+                "spark-lineage: could not read the job names of earlier runs (%s); path outputs "
+                "are named from this run alone",
+                describe_failure(exc, self.settings),
+            )
+            return []
 
     def emit(self, event: LineageEvent) -> None:
         """Write the event, or spool it (durably) when Neo4j cannot take it now."""

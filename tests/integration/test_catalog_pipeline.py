@@ -150,11 +150,6 @@ def pipeline(
     yield Pipeline(root, f"itest-crm-{uuid.uuid4().hex[:8]}", neo4j_uri, env)
 
 
-@pytest.fixture(scope="module")
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
-        yield opened
-
 
 @pytest.fixture(scope="module")
 def runs(pipeline: Pipeline, driver: neo4j.Driver) -> tuple[GraphCounts, GraphCounts]:

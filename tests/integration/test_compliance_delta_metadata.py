@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +54,6 @@ def tagged_table(spark: Any, tmp_path: Path) -> Path:
     )
     return path
 
-
-@pytest.fixture()
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
-        yield opened
 
 
 def test_spark_written_metadata_declares_the_tags(tagged_table: Path) -> None:

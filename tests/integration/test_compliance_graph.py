@@ -202,11 +202,6 @@ class Pipeline:
         )
 
 
-@pytest.fixture()
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
-        yield opened
-
 
 @pytest.fixture()
 def pipeline(driver: neo4j.Driver) -> Iterator[Pipeline]:

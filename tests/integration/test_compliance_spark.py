@@ -233,11 +233,6 @@ def export(
     return run_export(driver, ExportRequest(out, ExportScope((lake.pii,)), until, since))
 
 
-@pytest.fixture(scope="module")
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
-        yield opened
-
 
 @pytest.fixture(scope="module")
 def audit(

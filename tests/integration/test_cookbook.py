@@ -26,7 +26,6 @@ from test_impact_pipeline import ImpactPipeline
 
 from spark_lineage.agent import LineageAgent, attach
 from spark_lineage.graph.inspect import delete_scope
-from spark_lineage.graph.schema import ensure_schema
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.impact import impact, upstream
 from spark_lineage.impact.formats import FORMATS, format_report
@@ -105,12 +104,6 @@ def run_pipeline(spark: Any, root: Path) -> None:
         F.sum("amount").alias("revenue"), F.count("order_id").alias("orders")
     ).write.format("delta").save(f"{root}/gold/revenue")
 
-
-@pytest.fixture(scope="module")
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
-        ensure_schema(opened)
-        yield opened
 
 
 @pytest.fixture(scope="module")

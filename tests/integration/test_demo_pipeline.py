@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import neo4j
@@ -68,11 +68,6 @@ def lake(
     assert result.stdout.count(" ok (") == 7, result.stdout
     return root
 
-
-@pytest.fixture
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
-        yield opened
 
 
 def versions(items: Iterable[InputVersion]) -> set[tuple[str, int | None]]:

@@ -182,11 +182,6 @@ class Graph:
             session.run(CLEANUP, prefix=copy.prefix, tag=copy.tag).consume()
 
 
-@pytest.fixture(scope="module")
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as module_driver:
-        yield module_driver
-
 
 @pytest.fixture(scope="module")
 def graph(

@@ -29,7 +29,6 @@ import pytest
 
 from spark_lineage.cli import main
 from spark_lineage.graph.inspect import delete_scope
-from spark_lineage.graph.schema import ensure_schema
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.impact import TargetError, impact, path, upstream
 from spark_lineage.impact.formats import FORMATS, format_path, format_report
@@ -222,12 +221,6 @@ def _edge(
         Transformation(TransformationSubtype(subtype), masking),
     )
 
-
-@pytest.fixture(scope="module")
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
-        ensure_schema(opened)
-        yield opened
 
 
 @pytest.fixture(scope="module")

@@ -14,14 +14,12 @@ import sys
 import textwrap
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import neo4j
 import pytest
 
 from spark_lineage.graph.inspect import delete_scope
-from spark_lineage.graph.schema import ensure_schema
 
 pytestmark = pytest.mark.neo4j
 
@@ -75,12 +73,6 @@ WRITER = textwrap.dedent(
     """
 )
 
-
-@pytest.fixture
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
-        ensure_schema(opened)
-        yield opened
 
 
 def test_two_concurrent_writers_leave_no_duplicates(

@@ -158,12 +158,6 @@ def _edge(source: DatasetRef, source_col: str, target: DatasetRef, target_col: s
                       Transformation(TransformationSubtype(subtype), masking))
 
 
-@pytest.fixture
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
-        ensure_schema(opened)
-        yield opened
-
 
 @pytest.fixture
 def pipeline(driver: neo4j.Driver) -> Iterator[Pipeline]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from neo4j import Driver, GraphDatabase, TrustCustomCAs
@@ -17,11 +16,6 @@ from neo4j.exceptions import AuthError
 
 pytestmark = pytest.mark.neo4j
 
-
-@pytest.fixture
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[Driver]:
-    with GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as drv:
-        yield drv
 
 
 def test_a_node_written_with_parameters_reads_back_and_deletes(driver: Driver) -> None:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 
 import neo4j
 import pytest
 
-from spark_lineage.graph.schema import ensure_schema
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.model import (
     AppContext,
@@ -31,12 +29,6 @@ from spark_lineage.reproduce import ReproduceError, format_json, format_tree, re
 
 pytestmark = pytest.mark.neo4j
 
-
-@pytest.fixture
-def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
-        ensure_schema(opened)
-        yield opened
 
 
 class Lake:

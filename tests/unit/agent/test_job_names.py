@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from spark_lineage.event_maker import EventMaker
 from spark_lineage.job_names import (
     JobNamer,
     application_label,
@@ -10,6 +11,7 @@ from spark_lineage.job_names import (
     training_job_name,
 )
 from spark_lineage.model import (
+    AppContext,
     ColumnEdge,
     ColumnRef,
     DatasetRef,
@@ -130,3 +132,18 @@ def test_one_in_memory_source_is_scoped_like_those_of_a_query() -> None:
 
     assert scope_memory_dataset(rows, "Churn Train") == DatasetRef("memory", "churn_train/range/ab")
     assert scope_memory_dataset(path("/lake/x"), "Churn Train") == path("/lake/x")
+
+
+def test_a_new_run_names_path_outputs_as_the_sinks_store_says_earlier_runs_did() -> None:
+    maker = EventMaker(AppContext(app_id="app-2", app_name="daily-export"), namespace="ns")
+    earlier = DatasetRef("file", "/lake/a/x/t")
+    maker.remember_job_names(
+        [
+            (earlier, "daily_export.t"),
+            (DatasetRef("file", "/lake/z"), "other_app.z"),  # another application: ignored
+        ]
+    )
+
+    assert maker.namer.short_name(earlier) == "t"
+    assert maker.namer.short_name(DatasetRef("file", "/lake/b/x/t")) == "b/x/t"
+    assert maker.namer.short_name(DatasetRef("file", "/other/z")) == "z"
