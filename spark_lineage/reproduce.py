@@ -5,6 +5,12 @@ backwards one level at a time: the run that wrote the version, the dataset versi
 read, the runs that wrote those, and so on down to raw sources. Every level is one batched,
 parameterised query, so the walk costs ``depth`` round trips whatever the fan-out. The result is
 a tree, printed readably or as JSON, with the time-travel reads a user would run to rebuild it.
+
+An input with no version (parquet, CSV) held whatever was last written to it before the run
+read it: the walk follows it to the last successful run that wrote it before the reading run
+started, and on through that run's inputs. That is the best answer the graph has, not a
+guarantee (something outside Spark may have changed the files), so such a step is labelled
+"last write before the run", and its data cannot be read again as it was.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from spark_lineage.graph.lookup import DatasetLookupError, resolve_dataset_key
 from spark_lineage.graph.queries import (
     DATASET_VERSION_LOOKUP,
     MODEL_INPUTS,
+    REPRODUCE_LAST_WRITE_STEP,
     REPRODUCE_VERSION_STEP,
 )
 from spark_lineage.graph.rows import version_key
@@ -59,6 +66,11 @@ class InputVersion:
             f'spark.read.format("delta").option("versionAsOf", {self.version})'
             f'.load("{self.location}")'
         )
+
+    @property
+    def traceable(self) -> bool:
+        """A known version, or a recorded run that wrote it before it was read."""
+        return self.version is not None or self.produced_by is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,14 +114,14 @@ class ProducedVersion:
         }
 
     def leaves(self) -> list[InputVersion]:
-        """Where an exact rebuild starts: inputs no recorded run wrote, and versions whose
-        producing run read nothing versioned (an ingest of generated, in-memory or external
+        """Where a rebuild starts: inputs no recorded run wrote, and inputs whose producing run
+        read nothing it can be traced through (an ingest of generated, in-memory or external
         data), since their inputs cannot be read again as they were.
         """
         found: list[InputVersion] = []
         for item in self.inputs:
             producer = item.produced_by
-            if producer is None or all(i.version is None for i in producer.inputs):
+            if producer is None or not any(i.traceable for i in producer.inputs):
                 found.append(item)
             else:
                 found.extend(producer.leaves())
@@ -140,9 +152,9 @@ def reproduce(
     with driver.session(database=database) as session:
         if name.startswith("model:"):
             model = _model_root(session, name.removeprefix("model:"), version)
-            return replace(model, inputs=_expand_inputs(session, model.inputs, depth))
+            return replace(model, inputs=_expand_inputs(session, model, depth))
         key = _version_key(session, name, version)
-        return _expand(session, [key], depth)[key]
+        return _expand(session, [key], {}, depth)[key]
 
 
 def _version_key(session: neo4j.Session, name: str, version: str | None) -> str:
@@ -191,38 +203,56 @@ def _model_root(session: neo4j.Session, name: str, version: str | None) -> Produ
 
 
 def _expand(
-    session: neo4j.Session, keys: Sequence[str], depth: int
+    session: neo4j.Session,
+    versions: Sequence[str],
+    reads: Mapping[str, tuple[str, int]],
+    depth: int,
 ) -> dict[str, ProducedVersion]:
-    """Producing runs of ``keys``, with their inputs expanded ``depth - 1`` further levels."""
+    """Producing runs of ``versions`` (version keys) and of ``reads`` (read key -> dataset key and
+    the time its reader started), with their inputs expanded ``depth - 1`` further levels."""
     levels: list[dict[str, ProducedVersion]] = []
-    frontier = list(dict.fromkeys(keys))
+    version_frontier = list(dict.fromkeys(versions))
+    read_frontier = dict(reads)
     seen: set[str] = set()
     for _ in range(depth):
-        if not frontier:
+        if not version_frontier and not read_frontier:
             break
-        seen.update(frontier)
-        level = _step(session, frontier)
+        seen.update(version_frontier, read_frontier)
+        level = _step(session, version_frontier) if version_frontier else {}
+        level.update(_last_write_step(session, read_frontier) if read_frontier else {})
         levels.append(level)
-        frontier = [
-            item_key
-            for produced in level.values()
-            for item in produced.inputs
-            if (item_key := _input_version_key(item)) is not None and item_key not in seen
-        ]
+        version_frontier, read_frontier = [], {}
+        for produced in level.values():
+            for item in produced.inputs:
+                key = _input_version_key(item)
+                if key is not None:
+                    if key not in seen and key not in version_frontier:
+                        version_frontier.append(key)
+                    continue
+                read = _read_key(item, produced.started_at)
+                if read is not None and read not in seen and produced.started_at is not None:
+                    read_frontier[read] = (item.dataset_key, produced.started_at)
     # Fold the levels bottom-up so that each input points at what produced it.
     resolved: dict[str, ProducedVersion] = {}
     for level in reversed(levels):
         for key, produced in level.items():
-            resolved[key] = replace(produced, inputs=_link(produced.inputs, resolved))
-    return {key: resolved[key] for key in keys if key in resolved}
+            inputs = _link(produced.inputs, resolved, produced.started_at)
+            resolved[key] = replace(produced, inputs=inputs)
+    wanted = [*versions, *reads]
+    return {key: resolved[key] for key in wanted if key in resolved}
 
 
 def _expand_inputs(
-    session: neo4j.Session, inputs: Sequence[InputVersion], depth: int
+    session: neo4j.Session, root: ProducedVersion, depth: int
 ) -> tuple[InputVersion, ...]:
-    keys = [k for item in inputs if (k := _input_version_key(item)) is not None]
-    produced = _expand(session, keys, depth) if keys else {}
-    return _link(inputs, produced)
+    versions = [k for item in root.inputs if (k := _input_version_key(item)) is not None]
+    reads = {
+        read: (item.dataset_key, root.started_at)
+        for item in root.inputs
+        if root.started_at is not None and (read := _read_key(item, root.started_at)) is not None
+    }
+    produced = _expand(session, versions, reads, depth) if versions or reads else {}
+    return _link(root.inputs, produced, root.started_at)
 
 
 def _step(session: neo4j.Session, keys: Sequence[str]) -> dict[str, ProducedVersion]:
@@ -238,6 +268,32 @@ def _step(session: neo4j.Session, keys: Sequence[str]) -> dict[str, ProducedVers
             label=f"{record['table_name'] or location}@v{record['version']}",
             version=str(record["version"]),
             operation=record["operation"],
+            job_name=record["job_name"],
+            run_id=record["run_id"],
+            app_name=record["app_name"],
+            started_at=record["started_at"],
+            inputs=tuple(_input(row) for row in record["inputs"] or ()),
+        )
+    return found
+
+
+def _last_write_step(
+    session: neo4j.Session, reads: Mapping[str, tuple[str, int]]
+) -> dict[str, ProducedVersion]:
+    """One level for unversioned reads: the last run that wrote each dataset before its read."""
+    rows = [
+        {"key": key, "dataset_key": dataset_key, "before": before}
+        for key, (dataset_key, before) in reads.items()
+    ]
+    found: dict[str, ProducedVersion] = {}
+    for record in session.run(REPRODUCE_LAST_WRITE_STEP.text, reads=rows):
+        location = _location(record["namespace"], record["name"])
+        mode = record["mode"]
+        found[str(record["read_key"])] = ProducedVersion(
+            key=str(record["read_key"]),
+            label=f"{record['table_name'] or location} (not versioned: last write before the run)",
+            version=None,
+            operation=str(mode).upper() if mode else "WRITE",
             job_name=record["job_name"],
             run_id=record["run_id"],
             app_name=record["app_name"],
@@ -265,12 +321,22 @@ def _input_version_key(item: InputVersion) -> str | None:
     return None if item.version is None else version_key(item.dataset_key, item.version)
 
 
+def _read_key(item: InputVersion, before: int | None) -> str | None:
+    """The key of an unversioned read made at ``before``: followed to the last write before it.
+    In-memory data is never written by a run, and an ambiguous Delta version is not followed."""
+    if item.version is not None or item.version_status != "unversioned" or before is None:
+        return None
+    if item.dataset_key.startswith("memory::"):
+        return None
+    return f"{item.dataset_key}@before:{before}"
+
+
 def _link(
-    inputs: Sequence[InputVersion], produced: Mapping[str, ProducedVersion]
+    inputs: Sequence[InputVersion], produced: Mapping[str, ProducedVersion], before: int | None
 ) -> tuple[InputVersion, ...]:
     linked = []
     for item in inputs:
-        key = _input_version_key(item)
+        key = _input_version_key(item) or _read_key(item, before)
         source = produced.get(key) if key else None
         has_run = source is not None and source.run_id is not None
         linked.append(replace(item, produced_by=source if has_run else None))
@@ -346,7 +412,7 @@ def _leaf_text(item: InputVersion) -> str:
     if item.dataset_key.startswith("memory::"):
         return "in-memory data of the job"
     if item.version is None:
-        return "not versioned: it held whatever was last written before the run"
+        return "not versioned, and no recorded run wrote it before the run read it"
     return "source: no recorded run wrote it"
 
 

@@ -503,6 +503,35 @@ ORDER BY version_key, started_at
     "read with the exact version (or the version status when it is not known).",
 )
 
+REPRODUCE_LAST_WRITE_STEP = Query(
+    "reproduce_last_write_step",
+    """
+UNWIND $reads AS rd
+MATCH (ds:Dataset {key: rd.dataset_key})
+CALL (ds, rd) {
+  MATCH (w:Run)-[wrote:WROTE]->(ds)
+  WHERE w.ended_at <= rd.before AND coalesce(w.status, 'COMPLETE') <> 'FAIL'
+  RETURN w AS r, wrote.mode AS mode
+  ORDER BY w.ended_at DESC
+  LIMIT 1
+}
+OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
+CALL (r) {
+  OPTIONAL MATCH (r)-[rd2:READ]->(src:Dataset)
+  OPTIONAL MATCH (r)-[:READ_VERSION]->(sv:DatasetVersion)-[:VERSION_OF]->(src)
+  RETURN collect(CASE WHEN src IS NULL THEN NULL ELSE {
+    dataset_key: src.key, namespace: src.namespace, name: src.name, table: src.table,
+    format: src.format, version: sv.version, version_key: sv.key,
+    version_status: rd2.version_status, candidates: rd2.candidates} END) AS inputs
+}
+RETURN rd.key AS read_key, ds.key AS dataset_key, ds.namespace AS namespace, ds.name AS name,
+       ds.table AS table_name, mode, r.run_id AS run_id, r.started_at AS started_at,
+       r.app_name AS app_name, j.name AS job_name, inputs
+""",
+    "For each read of an unversioned dataset (key, time the reading run started): the last "
+    "successful run that wrote it before then, its job, and every dataset that run read.",
+)
+
 DATASET_VERSION_LOOKUP = Query(
     "dataset_version_lookup",
     """

@@ -233,7 +233,7 @@ def test_upstream_of_the_report_names_every_source_table_by_its_catalog_name(
 
 
 def test_reproduce_gives_the_exact_versions_that_built_the_report(
-    pipeline: Pipeline, runs: tuple[GraphCounts, GraphCounts]
+    pipeline: Pipeline, runs: tuple[GraphCounts, GraphCounts], driver: neo4j.Driver
 ) -> None:
     tree = pipeline.cli("reproduce", f"{pipeline.lake}/gold/by_country@1", "--format", "json")
     assert tree["job"] == "crm_report.gold/by_country"
@@ -243,5 +243,17 @@ def test_reproduce_gives_the_exact_versions_that_built_the_report(
            for leaf in tree["raw_inputs"] if not leaf["dataset"].startswith("memory::")}
     assert raw == {
         (pipeline.path_key("raw/customers"), 1, "exact"),  # the second run's ingest
-        (pipeline.table_location("crm.event_counts"), None, "unversioned"),  # parquet
+        (pipeline.path_key("raw/events"), None, "unversioned"),  # parquet, from memory
     }
+    # The parquet table is not versioned: followed to the last write before the read, which is
+    # the second run's refine, and on to the second run's ingest of raw/events.
+    [counts] = [i for i in enriched["produced_by"]["inputs"] if i["table"] == "crm.event_counts"]
+    assert counts["produced_by"]["job"] == "crm_refine.crm.event_counts"
+    [events] = counts["produced_by"]["inputs"]
+    assert events["produced_by"]["job"] == "crm_ingest.raw/events"
+    records, _, _ = driver.execute_query(
+        "MATCH (r:Run)-[:OF_JOB]->(:Job {namespace: $namespace, name: $job}) "
+        "RETURN r.run_id AS run_id ORDER BY r.ended_at",
+        namespace=pipeline.namespace, job="crm_ingest.raw/events",
+    )
+    assert len(records) == 2 and events["produced_by"]["run_id"] == records[-1]["run_id"]

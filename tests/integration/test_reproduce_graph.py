@@ -3,7 +3,8 @@
 A three-hop pipeline is written through the real GraphWriter into the real Neo4j: raw@v3 is read
 by ``clean`` (writing clean@v5), clean@v5 and an unversioned CSV by ``features`` (writing
 features@v2), and a model trained on features@v2. A later run writes clean@v6 from raw@v4, which
-must not leak into the answer for features@v2.
+must not leak into the answer for features@v2. An unversioned parquet table is followed to the
+last run that wrote it before it was read.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Lake:
 def run(
     job: str,
     reads: list[tuple[DatasetRef, int | None]],
-    writes: tuple[DatasetRef, int] | None,
+    writes: tuple[DatasetRef, int | None] | None,
     at: int,
     model: ModelInfo | None = None,
 ) -> LineageEvent:
@@ -61,7 +62,15 @@ def run(
             InputDataset(ds, version=VersionInfo(v) if v is not None else None) for ds, v in reads
         ),
         outputs=(
-            (OutputDataset(writes[0], version=VersionInfo(writes[1], operation="WRITE")),)
+            (
+                OutputDataset(
+                    writes[0],
+                    write_mode="overwrite",
+                    version=(
+                        None if writes[1] is None else VersionInfo(writes[1], operation="WRITE")
+                    ),
+                ),
+            )
             if writes
             else ()
         ),
@@ -157,3 +166,45 @@ def test_recording_a_model_version_again_replaces_its_training_inputs(
 
     assert [(i.dataset_key, i.version) for i in tree.inputs] == [(lake.clean.key, 6)]
     assert tree.run_id == newer.run_id
+
+
+def test_an_unversioned_input_is_followed_to_the_last_run_that_wrote_it_before_the_read(
+    driver: neo4j.Driver, lake: Lake
+) -> None:
+    staging = DatasetRef("file", f"{lake.root}/staging", "parquet")
+    report = DatasetRef("file", f"{lake.root}/report", "delta")
+    writer = GraphWriter(driver)
+    first = run("stage", [(lake.raw, 3)], (staging, None), 2_000_000)
+    writer.write(first)
+    writer.write(run("report", [(staging, None)], (report, 1), 2_002_000))  # started 2_001_000
+    writer.write(run("stage", [(lake.raw, 4)], (staging, None), 2_005_000))  # after the read
+
+    tree = reproduce(driver, f"{report.name}@1")
+
+    [read] = tree.inputs
+    assert (read.dataset_key, read.version, read.version_status) == (
+        staging.key, None, "unversioned"
+    )
+    assert read.produced_by is not None
+    assert (read.produced_by.job_name, read.produced_by.run_id) == ("stage", first.run_id)
+    assert read.produced_by.operation == "OVERWRITE"
+    assert [(i.dataset_key, i.version) for i in read.produced_by.inputs] == [(lake.raw.key, 3)]
+    assert [(leaf.dataset_key, leaf.version) for leaf in tree.leaves()] == [(lake.raw.key, 3)]
+    text = format_tree(tree)
+    assert "staging (not versioned: last write before the run)  <- OVERWRITE by job stage" in text
+    assert f"{lake.raw.name}@v4" not in text
+
+
+def test_an_unversioned_input_no_run_wrote_before_the_read_stays_a_leaf(
+    driver: neo4j.Driver, lake: Lake
+) -> None:
+    late = DatasetRef("file", f"{lake.root}/late", "parquet")
+    out = DatasetRef("file", f"{lake.root}/out", "delta")
+    writer = GraphWriter(driver)
+    writer.write(run("use", [(late, None)], (out, 0), 3_000_000))
+    writer.write(run("make", [(lake.raw, 4)], (late, None), 3_001_000))  # written after the read
+
+    tree = reproduce(driver, f"{out.name}@0")
+
+    assert [(i.dataset_key, i.produced_by) for i in tree.inputs] == [(late.key, None)]
+    assert "no recorded run wrote it before the run read it" in format_tree(tree)
