@@ -6,6 +6,11 @@ cases, each with the query, the captured plan and the expected edges. All data l
 fixed root ``/tmp/spark-lineage-fixtures`` (wiped first) so that recorded paths are stable, and
 unstable JVM details (jvmId, creation times) are blanked.
 
+Families run on the session kind ``cases.FAMILY_SESSIONS`` names (default: Delta with the
+in-memory catalog, data under the root). A ``hive`` family runs on a session with Hive support
+and its own Derby metastore, warehouse and data under ``<root>/hive``; one run records the kinds
+one after the other, each on a fresh session.
+
     .venv/bin/python scripts/record_plans.py [--only FAMILY] [--check]
 
 ``--check`` also runs ``extract_lineage`` on every recording and prints the cases whose result
@@ -37,6 +42,7 @@ from cases import (  # noqa: E402
     drain,
     pick,
     run_case,
+    session_kind,
     setup,
 )
 
@@ -50,10 +56,16 @@ FIXTURES = REPO / "tests" / "fixtures" / "plans"
 _BLANK = {"jvmId": None, "createTime": 0, "lastAccessTime": 0, "createVersion": ""}
 
 
-def session() -> Any:
+def kind_root(kind: str) -> str:
+    """Where a session kind keeps its warehouse and data (the default kind: the root itself)."""
+    return ROOT if kind == "default" else f"{ROOT}/{kind}"
+
+
+def session(kind: str = "default") -> Any:
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # UDF workers need pandas/pyarrow
+    root = kind_root(kind)
     builder = SparkSession.builder.master("local[1]").appName("record-plans")
     conf = {
         **delta_spark_conf(),
@@ -63,9 +75,15 @@ def session() -> Any:
         "spark.sql.adaptive.enabled": "false",
         "spark.databricks.delta.snapshotPartitions": "1",
         "spark.sql.session.timeZone": "UTC",
-        "spark.sql.warehouse.dir": f"{ROOT}/warehouse",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={ROOT}/derby",
+        "spark.sql.warehouse.dir": f"{root}/warehouse",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={root}/derby",
     }
+    if kind == "hive":
+        builder = builder.enableHiveSupport()
+        # absolute: the JVM keeps the Derby home of the first session a run starts
+        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
+            f"jdbc:derby:;databaseName={root}/metastore_db;create=true"
+        )
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -137,16 +155,32 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="compare with extract_lineage")
     args = parser.parse_args()
     shutil.rmtree(ROOT, ignore_errors=True)
-    paths = data_paths(ROOT)
-    spark = session()
+    selected = [case for case in CASES if not args.only or case.family == args.only]
+    kinds = dict.fromkeys(session_kind(case.family) for case in selected)
+    families: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    failures = 0
+    for kind in kinds:
+        cases = [case for case in selected if session_kind(case.family) == kind]
+        failures += record_kind(kind, cases, families, args.check)
+    for family, records in families.items():
+        target = FIXTURES / f"{family}.json"
+        target.write_text(json.dumps({"family": family, "cases": records}, indent=1) + "\n")
+        print(f"wrote {target.relative_to(REPO)} ({len(records)} cases)")
+    return 1 if failures else 0
+
+
+def record_kind(
+    kind: str, cases: list[Case], families: dict[str, list[dict[str, Any]]], check_: bool
+) -> int:
+    """Record ``cases`` on a fresh session of ``kind`` into ``families``; the number of
+    failures and mismatches."""
+    paths = data_paths(kind_root(kind))
+    spark = session(kind)
+    failures = 0
     try:
         recorder = attach(spark)
-        setup(spark, paths)
-        families: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        failures = 0
-        for case in CASES:
-            if args.only and case.family != args.only:
-                continue
+        setup(spark, paths, kind)
+        for case in cases:
             try:
                 record = record_case(spark, recorder, case, paths)
             except Exception as exc:  # report and go on: one broken case must not stop the rest
@@ -154,17 +188,13 @@ def main() -> int:
                 print(f"[{case.family}] {case.title}: FAILED {type(exc).__name__}: {exc}"[:400])
                 continue
             families[case.family].append(record)
-            problems = check(record) if args.check else []
+            problems = check(record) if check_ else []
             failures += bool(problems)
             status = "MISMATCH" if problems else "ok"
             print(f"[{case.family}] {case.title}: {status} ({record['capture_ms']} ms)")
             for problem in problems:
                 print(f"    {problem}")
-        for family, records in families.items():
-            target = FIXTURES / f"{family}.json"
-            target.write_text(json.dumps({"family": family, "cases": records}, indent=1) + "\n")
-            print(f"wrote {target.relative_to(REPO)} ({len(records)} cases)")
-        return 1 if failures else 0
+        return failures
     finally:
         spark.stop()
 

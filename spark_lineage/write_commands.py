@@ -15,6 +15,13 @@ Spark 4.1 with Delta 4.4 (seen with a Hive metastore and with the in-memory cata
   not say which query ran inside which, so the commands that can be an inner step are
   :attr:`WriteStep.NESTABLE`: the agent holds their event briefly and folds it into the
   enclosing write of the same dataset (:mod:`spark_lineage.coalesce`).
+- Hive-format tables (``STORED AS``, with Hive support): ``INSERT`` / ``insertInto`` is one
+  ``InsertIntoHiveTable``, or one ``InsertIntoHadoopFsRelationCommand`` where Spark converts the
+  table to a file source (parquet/ORC, ``spark.sql.hive.convertMetastoreParquet/Orc``, on by
+  default). ``CREATE TABLE ... STORED AS ... AS SELECT`` is ``CreateHiveTableAsSelectCommand``
+  (Spark 4.1; 3.5 has ``OptimizedCreateHiveTableAsSelectCommand`` when it converts) around one
+  of those two inserts; a Hive ``saveAsTable`` adds ``SaveAsV1TableCommand`` around that. Every
+  step names the table's location, so the steps fold like a parquet ``saveAsTable``.
 
 Each command that holds plans in plain fields (not children) names them here too, so that the
 capture walks them (``CommandShape.nested_plans``); Delta's DML commands name the operation
@@ -58,6 +65,7 @@ COMMANDS: Mapping[str, CommandShape] = {
     "SaveIntoDataSourceCommand": CommandShape(nested_plans=("query",), nestable=True),
     "CreateDataSourceTableAsSelectCommand": CommandShape(nested_plans=("query",), nestable=True),
     "CreateHiveTableAsSelectCommand": CommandShape(nested_plans=("query",), nestable=True),
+    "OptimizedCreateHiveTableAsSelectCommand": CommandShape(nested_plans=("query",), nestable=True),
     "SaveAsV1TableCommand": CommandShape(nested_plans=("query",)),
     # V2 (Delta's catalog tables)
     "CreateTableAsSelect": CommandShape(nested_plans=("query",)),

@@ -40,7 +40,9 @@ paths, data source formats, save modes, V2 tables, table locations).
         "paths": [...], "format": ..., "table": ...,          # as for relations
         "mode": "Append" | "Overwrite" | "ErrorIfExists" | "Ignore" | "OverwritePartitions"
                 | "Create" | "Replace" | "Merge" | "Update" | "Delete" | null,
-        "column_names": ["a", "b"] | null       # target columns Spark matches by position
+        "column_names": ["a", "b"] | null,      # target columns Spark matches by position
+        "partition": {"day": "2024-01-01" | null}   # only InsertIntoHiveTable: the table's
+                                                    # partition columns, static value or null
       },
       "errors": ["...", ...],                   # what could not be read (partial facts)
       # only when the query read a Delta table or wrote anything (capture/delta.py):
@@ -281,8 +283,11 @@ def _catalog_target(query_execution: Any, identifier: Any) -> JsonDict:
 
 
 def _create_table_as_select_v1(query_execution: Any, cmd: Any) -> JsonDict:
-    # CreateDataSourceTableAsSelectCommand.table / SaveAsV1TableCommand.tableDesc
-    table = cmd.table() if str(cmd.nodeName()).startswith("Create") else cmd.tableDesc()
+    """V1 CTAS and ``saveAsTable``: data source tables and Hive-format tables alike."""
+    # CreateDataSourceTableAsSelectCommand.table; SaveAsV1TableCommand.tableDesc;
+    # CreateHiveTableAsSelectCommand.tableDesc (and Spark 3.5's Optimized... variant)
+    node = str(cmd.nodeName())
+    table = cmd.table() if node == "CreateDataSourceTableAsSelectCommand" else cmd.tableDesc()
     fact: JsonDict = {
         "table": str(table.identifier().unquotedString()),
         "format": option_str(table.provider()),
@@ -303,6 +308,29 @@ def _planned_location(catalog: Any, table: Any) -> str:
     if location is not None:
         return str(location.toString())
     return str(catalog.defaultTablePath(table.identifier()).toString())
+
+
+def _insert_into_hive(_: Any, cmd: Any) -> JsonDict:
+    """``InsertIntoHiveTable``: ``INSERT`` / ``insertInto`` into a Hive-format table that Spark
+    does not convert to a file source, and the inner step of a Hive CTAS. The target is the
+    command's ``CatalogTable`` (its location once created); columns by position as
+    ``outputColumnNames`` (static partition columns are not among them: they get a literal)."""
+    table = cmd.table()
+    return {
+        "table": str(table.identifier().unquotedString()),
+        "paths": [str(table.location().toString())],
+        "format": option_str(table.provider()) or "hive",
+        "mode": "Overwrite" if cmd.overwrite() else "Append",
+        "column_names": _split(cmd.outputColumnNames().mkString(_SEP)),
+        "partition": _partition_spec(table, cmd.partition()),
+    }
+
+
+def _partition_spec(table: Any, spec: Any) -> dict[str, str | None]:
+    """``PARTITION (day = '2024-01-01')`` -> ``{"day": "2024-01-01"}``; a dynamic partition
+    column (``PARTITION (day)`` or none named) maps to None. Ordered as the table's."""
+    names = _split(table.partitionColumnNames().mkString(_SEP))
+    return {name: option_str(option(spec.get(name))) for name in names}
 
 
 def _save_into_data_source(_: Any, cmd: Any) -> JsonDict:
@@ -362,6 +390,9 @@ _WRITE_HANDLERS: dict[str, Callable[[Any, Any], JsonDict]] = {
     "InsertIntoHadoopFsRelationCommand": _insert_into_fs,
     "CreateDataSourceTableAsSelectCommand": _create_table_as_select_v1,
     "SaveAsV1TableCommand": _create_table_as_select_v1,
+    "CreateHiveTableAsSelectCommand": _create_table_as_select_v1,
+    "OptimizedCreateHiveTableAsSelectCommand": _create_table_as_select_v1,
+    "InsertIntoHiveTable": _insert_into_hive,
     "SaveIntoDataSourceCommand": _save_into_data_source,
     "AppendData": _v2_write,
     "OverwriteByExpression": _v2_write,

@@ -4,6 +4,8 @@ Same queries and expectations as the recorded fixtures (tests/fixtures/plans/cas
 captured now with ``capture_plan`` and extracted with ``extract_lineage``, so that a change in
 Spark's or Delta's plans shows up here even before anyone re-records the fixtures. The tables
 live in their own database (``lineage_it``), so labels ``default.x`` read ``lineage_it.x``.
+Families that need a session of another kind (``cases.FAMILY_SESSIONS``: Hive support) are run
+live by their own tests (``test_hive_writes.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,18 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "plans"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "lineage"))
 
-from cases import CASES, Case, attach, data_paths, detach, drain, pick, run_case, setup
+from cases import (
+    CASES,
+    Case,
+    attach,
+    data_paths,
+    detach,
+    drain,
+    pick,
+    run_case,
+    session_kind,
+    setup,
+)
 from lineage_assertions import assert_column_lineage
 
 from spark_lineage.capture.plan import capture_plan
@@ -26,7 +39,8 @@ from spark_lineage.lineage import extract_lineage
 
 pytestmark = pytest.mark.integration
 DATABASE = "lineage_it"
-LIVE = [c for c in CASES if c.live]
+#: The shared session is the default kind; the ``hive`` family runs in test_hive_writes.py.
+LIVE = [c for c in CASES if c.live and session_kind(c.family) == "default"]
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
 """Leaf relations: files, catalog tables, V2 tables and in-memory data become input datasets.
 
-Identity comes from the capture facts (matched by the relation's first output exprId); without
-facts the JSON's ``catalogTable`` names a table; in-memory sources (``LogicalRDD``,
-``LocalRelation``, ``Range``) are inputs in namespace ``memory``, never dropped.
+Identity comes from the capture facts (matched by the relation's first output exprId); a Hive
+table (``HiveTableRelation``) is named by its location like any other catalog table. Without
+facts the JSON's ``catalogTable`` (a Hive table's ``tableMeta``) names a table; in-memory sources
+(``LogicalRDD``, ``LocalRelation``, ``Range``) are inputs in namespace ``memory``, never dropped.
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ _MEMORY_KINDS = {
 }
 
 
+#: Relations whose JSON prints no ``output``: the fields that hold it, in output order.
+_OUTPUT_FIELDS = {"HiveTableRelation": ("dataCols", "partitionCols")}
+
+
 def relation(node: PlanNode, ctx: LineageContext) -> NodeResult:
-    attrs = [Attr.of(a) for a in field_attrs(node, "output")]
+    fields = _OUTPUT_FIELDS.get(node.cls, ("output",))
+    attrs = [Attr.of(a) for field in fields for a in field_attrs(node, field)]
     columns = [(a.name, type_name(a.data_type)) for a in attrs]
     refs = _datasets(node, attrs, columns, ctx)
     indexes = [ctx.read(ref, columns) for ref in refs]

@@ -106,7 +106,8 @@ def _fact_columns(ctx: LineageContext) -> list[str] | None:
 
 
 def by_position_v1(node: PlanNode, ctx: LineageContext) -> WriteResult:
-    """``InsertIntoHadoopFsRelationCommand``: ``outputColumnNames`` by position."""
+    """``InsertIntoHadoopFsRelationCommand`` / ``InsertIntoHiveTable``: ``outputColumnNames``
+    by position (a static partition's column is not among them: its value is a literal)."""
     query = _query(node, ctx)
     names = _fact_columns(ctx) or _parse_names(node.fields.get("outputColumnNames"))
     refs, mode = _targets(node, ctx)
@@ -149,7 +150,7 @@ def _parse_names(value: Any) -> list[str] | None:
 
 
 WRITES: tuple[tuple[frozenset[str], WriteRule], ...] = (
-    (frozenset({"InsertIntoHadoopFsRelationCommand"}), by_position_v1),
+    (frozenset({"InsertIntoHadoopFsRelationCommand", "InsertIntoHiveTable"}), by_position_v1),
     (
         frozenset(
             {"AppendData", "OverwriteByExpression", "OverwritePartitionsDynamic", "ReplaceData"}
@@ -164,7 +165,6 @@ WRITES: tuple[tuple[frozenset[str], WriteRule], ...] = (
                 "SaveIntoDataSourceCommand",
                 "CreateTableAsSelect",
                 "ReplaceTableAsSelect",
-                "InsertIntoHiveTable",
                 "CreateHiveTableAsSelectCommand",
                 "OptimizedCreateHiveTableAsSelectCommand",
                 "WriteIntoDelta",

@@ -26,6 +26,7 @@ def test_every_rule_family_has_recorded_cases() -> None:
         "subquery",
         "relations",
         "writes",
+        "hive",
     }
     assert len(CASES) >= 60
 

@@ -93,3 +93,78 @@ def test_captured_facts_document_every_relation() -> None:
         assert relation["table"] == "spark_catalog.default.people"
         assert relation["format"] == "parquet"
         assert relation["paths"] == ["file:/tmp/spark-lineage-fixtures/warehouse/people"]
+
+
+HIVE_WAREHOUSE = "/tmp/spark-lineage-fixtures/hive/warehouse"
+
+
+def hive_table(name: str) -> DatasetRef:
+    return DatasetRef("file", f"{HIVE_WAREHOUSE}/{name}", "hive", f"default.{name}")
+
+
+def test_a_hive_insert_names_the_table_by_its_location_with_mode_and_table_columns() -> None:
+    append = only_output(
+        "hive: INSERT INTO a Hive text table (InsertIntoHiveTable) matches columns by position"
+    )
+    assert append.dataset == hive_table("h_depts")
+    assert append.write_mode == "Append"
+    assert [(f.name, f.type) for f in append.schema] == [("label", "string"), ("code", "bigint")]
+    overwrite = only_output(
+        "hive: INSERT OVERWRITE a Hive table keeps the query's filter as a dependency"
+    )
+    assert overwrite.write_mode == "Overwrite"
+
+
+def test_a_hive_table_is_one_dataset_with_and_without_spark_s_parquet_conversion() -> None:
+    hive = "hive: INSERT INTO a Hive parquet table without conversion runs InsertIntoHiveTable"
+    converted = (
+        "hive: INSERT INTO a Hive parquet table with the default conversion (a file-source write)"
+    )
+    assert write_node(hive) == "InsertIntoHiveTable"
+    assert write_node(converted) == "InsertIntoHadoopFsRelationCommand"
+    assert only_output(hive).dataset == only_output(converted).dataset == hive_table("h_codes")
+
+
+def write_node(name: str) -> str:
+    """The command a recorded case ran (its capture facts say)."""
+    return str(case(name)["plan"]["facts"]["write"]["node"])
+
+
+def test_a_hive_ctas_and_a_hive_save_as_table_name_the_table_they_created_by_location() -> None:
+    text = only_output(
+        "hive: Hive CTAS STORED AS TEXTFILE (CreateHiveTableAsSelectCommand) takes"
+        " the query's names"
+    )
+    assert text.dataset == hive_table("h_adults")
+    assert text.write_mode == "ErrorIfExists"
+    converted = only_output(
+        "hive: Hive CTAS STORED AS PARQUET, converted to a file-source write inside"
+    )
+    assert converted.dataset == hive_table("h_adults_pq")
+    saved = only_output(
+        "hive: saveAsTable in Hive format (SaveAsV1TableCommand around a Hive CTAS)"
+    )
+    assert saved.dataset == hive_table("h_dept_copy")
+
+
+def test_a_hive_table_read_is_named_by_its_location() -> None:
+    lineage = lineage_of(
+        case("hive: reading a Hive table (HiveTableRelation) gives its columns as sources")
+    )
+    (read,) = lineage.inputs
+    assert read.dataset == hive_table("h_people")
+    assert [c.name for c in read.schema] == ["id", "name", "age"]
+
+
+def test_a_hive_insert_records_its_partition_spec_static_or_dynamic() -> None:
+    def partition(name: str) -> Any:
+        return case(name)["plan"]["facts"]["write"]["partition"]
+
+    assert partition(
+        "hive: INSERT OVERWRITE a static partition of a Hive table: the partition value is a"
+        " literal"
+    ) == {"day": "2024-01-02"}
+    assert partition(
+        "hive: INSERT OVERWRITE dynamic partitions of a Hive table: the partition column by"
+        " position"
+    ) == {"day": None}

@@ -1,0 +1,137 @@
+"""Hive-format writes and reads, end to end on Spark 4.1 with Hive support (Derby metastore).
+
+One ``spark-submit`` application (``tests/jobs/hive_writes.py``, the shared test session has no
+Hive support) runs the golden ``hive`` cases marked ``live`` with the agent on by configuration,
+writing OpenLineage events to a file. Checked here:
+
+- each case's lineage, captured and extracted inside the job, is exactly the expectation of
+  ``tests/fixtures/plans/cases.py`` (as ``test_lineage_live`` does for the other families);
+- what the user gets from the agent: a Hive CTAS is one event (its inner ``InsertIntoHiveTable``
+  or file-source write folded in), every Hive table is named by its location with its table name
+  as a symlink, and a table written with and without Spark's parquet conversion is one dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "plans"))
+
+from cases import CASES, Case
+
+from spark_lineage.tools.spark_conf import SMALL_DATA_CONF, delta_spark_conf
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
+
+JOB = Path(__file__).resolve().parents[1] / "jobs" / "hive_writes.py"
+BIN = Path(sys.executable).parent
+LIVE = [c for c in CASES if c.family == "hive" and c.live]
+
+
+@dataclass(frozen=True)
+class HiveRun:
+    root: Path
+    cases: dict[str, Any]  # title -> what the job extracted
+    events: list[dict[str, Any]]  # the agent's OpenLineage events
+
+    def location(self, table: str) -> str:
+        return str(self.root / "warehouse" / table)
+
+    def writes_of(self, table: str) -> list[dict[str, Any]]:
+        """The output datasets of every event that wrote ``table`` (found by its location)."""
+        return [
+            output
+            for event in self.events
+            for output in event["outputs"]
+            if output["name"] == self.location(table)
+        ]
+
+
+@pytest.fixture(scope="module")
+def hive_run(tmp_path_factory: pytest.TempPathFactory) -> HiveRun:
+    root = tmp_path_factory.mktemp("hive")
+    events = root / "events.jsonl"
+    metastore = f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true"
+    conf = {
+        **delta_spark_conf(),
+        **SMALL_DATA_CONF,
+        "spark.ui.enabled": "false",
+        "spark.sql.warehouse.dir": str(root / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": metastore,
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={root / 'derby'}",
+        "spark.lineage.enabled": "true",
+        "spark.lineage.sinks": "openlineage",
+        "spark.lineage.openlineage.path": str(events),
+    }
+    command = [str(BIN / "spark-submit"), "--master", "local[1]"]
+    for key, value in conf.items():
+        command += ["--conf", f"{key}={value}"]
+    command += [str(JOB), str(root)]
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=800, check=False
+    )
+    assert done.returncode == 0 and f"DONE {len(LIVE)}" in done.stdout, done.stderr[-3000:]
+    return HiveRun(
+        root,
+        json.loads((root / "cases.json").read_text()),
+        [json.loads(line) for line in events.read_text().splitlines()],
+    )
+
+
+@pytest.mark.parametrize("case", LIVE, ids=[c.title for c in LIVE])
+def test_live_hive_case(case: Case, hive_run: HiveRun) -> None:
+    got = hive_run.cases[case.title]
+    assert {tuple(e) for e in got["edges"]} == set(case.edges)
+    assert {tuple(d) for d in got["deps"]} == set(case.deps)
+    if case.inputs is not None:
+        assert set(got["inputs"]) == set(case.inputs)
+    assert got["conservative"] == []
+    assert got["warnings"] == []
+
+
+@pytest.mark.parametrize("table", ["h_adults", "h_adults_pq"])
+def test_a_hive_ctas_is_one_event_named_by_location_with_its_table_as_symlink(
+    table: str, hive_run: HiveRun
+) -> None:
+    (written,) = hive_run.writes_of(table)  # TEXTFILE: InsertIntoHiveTable inside; PARQUET:
+    assert written["namespace"] == "file"  # a file-source write inside; both folded
+    (symlink,) = written["facets"]["symlinks"]["identifiers"]
+    assert symlink["name"] == f"default.{table}"
+    assert set(written["facets"]["columnLineage"]["fields"]) == {"id", "name"}
+
+
+def test_a_table_written_with_and_without_parquet_conversion_is_one_dataset(
+    hive_run: HiveRun,
+) -> None:
+    writes = hive_run.writes_of("h_codes")
+    assert len(writes) == 2  # one InsertIntoHiveTable, one InsertIntoHadoopFsRelationCommand
+    identities = {
+        (w["namespace"], w["name"], w["facets"]["symlinks"]["identifiers"][0]["name"])
+        for w in writes
+    }
+    assert identities == {("file", hive_run.location("h_codes"), "default.h_codes")}
+    for written in writes:
+        assert set(written["facets"]["columnLineage"]["fields"]) == {"label", "code"}
+
+
+def test_a_hive_table_read_is_named_by_its_location(hive_run: HiveRun) -> None:
+    reads = [
+        read
+        for event in hive_run.events
+        if any(o["name"].endswith("/out/out") for o in event["outputs"])
+        for read in event["inputs"]
+    ]
+    assert reads, "the read case wrote to the out path"
+    assert {(r["namespace"], r["name"]) for r in reads} == {("file", hive_run.location("h_people"))}
+    assert {r["facets"]["symlinks"]["identifiers"][0]["name"] for r in reads} == {
+        "default.h_people"
+    }
