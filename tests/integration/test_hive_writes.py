@@ -98,15 +98,22 @@ def test_live_hive_case(case: Case, hive_run: HiveRun) -> None:
     assert got["warnings"] == []
 
 
-@pytest.mark.parametrize("table", ["h_adults", "h_adults_pq"])
+@pytest.mark.parametrize(
+    ("table", "columns"),
+    [
+        ("h_adults", {"id", "name"}),  # TEXTFILE: an InsertIntoHiveTable inside
+        ("h_adults_pq", {"id", "name"}),  # PARQUET, converted: a file-source write inside
+        ("h_dept_copy", {"dept_id", "dept_name"}),  # saveAsTable: SaveAsV1TableCommand around
+    ],
+)
 def test_a_hive_ctas_is_one_event_named_by_location_with_its_table_as_symlink(
-    table: str, hive_run: HiveRun
+    table: str, columns: set[str], hive_run: HiveRun
 ) -> None:
-    (written,) = hive_run.writes_of(table)  # TEXTFILE: InsertIntoHiveTable inside; PARQUET:
-    assert written["namespace"] == "file"  # a file-source write inside; both folded
+    (written,) = hive_run.writes_of(table)  # every inner step folded into one event
+    assert written["namespace"] == "file"
     (symlink,) = written["facets"]["symlinks"]["identifiers"]
     assert symlink["name"] == f"default.{table}"
-    assert set(written["facets"]["columnLineage"]["fields"]) == {"id", "name"}
+    assert set(written["facets"]["columnLineage"]["fields"]) == columns
 
 
 def test_a_table_written_with_and_without_parquet_conversion_is_one_dataset(

@@ -6,7 +6,7 @@ from typing import Any
 
 from lineage_assertions import golden_cases, lineage_of
 
-from spark_lineage.model import DatasetRef
+from spark_lineage.model import DatasetRef, WriteStep
 
 CASES = dict(golden_cases())
 
@@ -168,3 +168,18 @@ def test_a_hive_insert_records_its_partition_spec_static_or_dynamic() -> None:
         "hive: INSERT OVERWRITE dynamic partitions of a Hive table: the partition column by"
         " position"
     ) == {"day": None}
+
+
+def test_hive_inserts_and_ctas_wait_for_an_enclosing_write_a_save_as_table_does_not() -> None:
+    def step(name: str) -> WriteStep:
+        return lineage_of(case(name)).write_step
+
+    insert = "hive: INSERT INTO a Hive text table (InsertIntoHiveTable) matches columns by position"
+    ctas = (
+        "hive: Hive CTAS STORED AS TEXTFILE (CreateHiveTableAsSelectCommand)"
+        " takes the query's names"
+    )
+    saved = "hive: saveAsTable in Hive format (SaveAsV1TableCommand around a Hive CTAS)"
+    assert step(insert) is WriteStep.NESTABLE  # the inner step of a CTAS
+    assert step(ctas) is WriteStep.NESTABLE  # the inner step of a saveAsTable
+    assert step(saved) is WriteStep.WHOLE
