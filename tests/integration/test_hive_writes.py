@@ -8,7 +8,8 @@ writing OpenLineage events to a file. Checked here:
   ``tests/fixtures/plans/cases.py`` (as ``test_lineage_live`` does for the other families);
 - what the user gets from the agent: a Hive CTAS is one event (its inner ``InsertIntoHiveTable``
   or file-source write folded in), every Hive table is named by its location with its table name
-  as a symlink, and a table written with and without Spark's parquet conversion is one dataset.
+  as a symlink, and a table written with and without Spark's parquet conversion is one dataset,
+  in the events and in the real Neo4j graph.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ import json
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import neo4j
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "plans"))
@@ -29,7 +33,12 @@ from cases import CASES, Case
 
 from spark_lineage.tools.spark_conf import SMALL_DATA_CONF, delta_spark_conf
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.neo4j,
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+]
 
 JOB = Path(__file__).resolve().parents[1] / "jobs" / "hive_writes.py"
 BIN = Path(sys.executable).parent
@@ -39,6 +48,7 @@ LIVE = [c for c in CASES if c.family == "hive" and c.live]
 @dataclass(frozen=True)
 class HiveRun:
     root: Path
+    namespace: str  # the agent's job namespace in the graph
     cases: dict[str, Any]  # title -> what the job extracted
     events: list[dict[str, Any]]  # the agent's OpenLineage events
 
@@ -56,8 +66,11 @@ class HiveRun:
 
 
 @pytest.fixture(scope="module")
-def hive_run(tmp_path_factory: pytest.TempPathFactory) -> HiveRun:
+def hive_run(
+    tmp_path_factory: pytest.TempPathFactory, neo4j_uri: str, neo4j_auth: tuple[str, str]
+) -> HiveRun:
     root = tmp_path_factory.mktemp("hive")
+    namespace = f"itest-hive-{uuid.uuid4().hex[:8]}"
     events = root / "events.jsonl"
     metastore = f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true"
     conf = {
@@ -68,20 +81,29 @@ def hive_run(tmp_path_factory: pytest.TempPathFactory) -> HiveRun:
         "spark.hadoop.javax.jdo.option.ConnectionURL": metastore,
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={root / 'derby'}",
         "spark.lineage.enabled": "true",
-        "spark.lineage.sinks": "openlineage",
+        "spark.lineage.sinks": "openlineage,neo4j",
         "spark.lineage.openlineage.path": str(events),
+        "spark.lineage.neo4j.uri": neo4j_uri,
+        "spark.lineage.namespace": namespace,
     }
     command = [str(BIN / "spark-submit"), "--master", "local[1]"]
     for key, value in conf.items():
         command += ["--conf", f"{key}={value}"]
     command += [str(JOB), str(root)]
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_LINEAGE_NEO4J_USER": neo4j_auth[0],
+        "SPARK_LINEAGE_NEO4J_PASSWORD": neo4j_auth[1],
+        "SPARK_LINEAGE_SPOOL_DIR": str(root / "spool"),
+    }
     done = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=800, check=False
     )
     assert done.returncode == 0 and f"DONE {len(LIVE)}" in done.stdout, done.stderr[-3000:]
     return HiveRun(
         root,
+        namespace,
         json.loads((root / "cases.json").read_text()),
         [json.loads(line) for line in events.read_text().splitlines()],
     )
@@ -142,3 +164,37 @@ def test_a_hive_table_read_is_named_by_its_location(hive_run: HiveRun) -> None:
     assert {r["facets"]["symlinks"]["identifiers"][0]["name"] for r in reads} == {
         "default.h_people"
     }
+
+
+@pytest.fixture(scope="module")
+def driver(neo4j_uri: str, neo4j_auth: tuple[str, str]) -> Iterator[neo4j.Driver]:
+    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as opened:
+        yield opened
+
+
+def test_in_the_graph_each_hive_table_is_one_dataset_keyed_by_its_location(
+    hive_run: HiveRun, driver: neo4j.Driver
+) -> None:
+    with driver.session() as session:
+        wrote = {
+            record["key"]: (record["table"], record["runs"])
+            for record in session.run(
+                "MATCH (r:Run)-[:OF_JOB]->(j:Job), (r)-[:WROTE]->(d:Dataset) "
+                "WHERE j.namespace = $ns AND d.table STARTS WITH 'default.h_' "
+                "RETURN d.key AS key, d.table AS table, count(DISTINCT r) AS runs",
+                ns=hive_run.namespace,
+            )
+        }
+        twins = session.run(
+            "MATCH (j:Job)-[:READS|WRITES]->(d:Dataset) WHERE j.namespace = $ns "
+            "AND d.namespace = 'spark_catalog' RETURN count(DISTINCT d) AS n",
+            ns=hive_run.namespace,
+        ).single()
+    assert twins is not None and twins["n"] == 0
+
+    def located(table: str) -> str:
+        return f"file::{hive_run.location(table)}"
+
+    assert wrote[located("h_codes")] == ("default.h_codes", 2)  # converted and not: one dataset
+    for table in ("h_adults", "h_adults_pq", "h_dept_copy"):
+        assert wrote[located(table)] == (f"default.{table}", 1)  # one run per CTAS
