@@ -298,16 +298,18 @@ def _create_table_as_select_v1(query_execution: Any, cmd: Any) -> JsonDict:
     except Exception:  # dropped or replaced since (a later overwrite): the command says where
         catalog = query_execution.sparkSession().sessionState().catalog()
         fact["table"] = str(catalog.qualifyIdentifier(table.identifier()).unquotedString())
-        fact["paths"] = [_planned_location(catalog, table)]
+        named = option(table.storage().locationUri())
+        location = None if named is None else str(named.toString())
+        fact["paths"] = [_planned_location(catalog, table.identifier(), location)]
     return fact
 
 
-def _planned_location(catalog: Any, table: Any) -> str:
-    """Where a V1 CTAS put its table: the location it names, else the warehouse default."""
-    location = option(table.storage().locationUri())
-    if location is not None:
-        return str(location.toString())
-    return str(catalog.defaultTablePath(table.identifier()).toString())
+def _planned_location(catalog: Any, identifier: Any, named: str | None) -> str:
+    """Where a CTAS put a session-catalog table that is dropped or replaced since (a later
+    overwrite): the location the command names, else the warehouse default for the table."""
+    if named is not None:
+        return named
+    return str(catalog.defaultTablePath(identifier).toString())
 
 
 def _insert_into_hive(_: Any, cmd: Any) -> JsonDict:
@@ -368,11 +370,12 @@ def _create_table_as_select_v2(query_execution: Any, cmd: Any) -> JsonDict:
         spec = cmd.tableSpec()
         fact["format"] = option_str(spec.provider())
         location = option_str(spec.location())
-        if location is None and fact["table"].startswith("spark_catalog."):
-            catalog = query_execution.sparkSession().sessionState().catalog()
-            location = str(catalog.defaultTablePath(parser.parseTableIdentifier(name)).toString())
         if location is not None:
             fact["paths"] = [location]
+        elif fact["table"].startswith("spark_catalog."):
+            catalog = query_execution.sparkSession().sessionState().catalog()
+            identifier = parser.parseTableIdentifier(name)
+            fact["paths"] = [_planned_location(catalog, identifier, None)]
     return fact
 
 
