@@ -26,12 +26,20 @@ from spark_lineage.compliance.export import (
 )
 from spark_lineage.compliance.formats import FORMATS, parquet_available
 from spark_lineage.compliance.manifest import verify_manifest
-from spark_lineage.compliance.policy import load_policy
+from spark_lineage.compliance.policy import PolicyError, load_policy, validate_tag
 from spark_lineage.compliance.propagation import propagate_tags
 from spark_lineage.compliance.state import EXIT_LOCKED, LockedError, current_ms, parse_time
 from spark_lineage.compliance.tagging import apply_policy, tag_columns
 from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.settings import Neo4jSettings
+
+
+def tag_name(text: str) -> str:
+    """The argument type of every ``-t``/``--tag``: the tag-name rule of :func:`validate_tag`."""
+    try:
+        return validate_tag(text)
+    except PolicyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -41,7 +49,9 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     tag.add_argument("dataset", help="dataset: graph key, path, file:/path or catalog table")
     tag.add_argument("--column", "-c", action="append", required=True, help="column (repeat)")
-    tag.add_argument("--tag", "-t", action="append", required=True, help="tag name (repeat)")
+    tag.add_argument(
+        "--tag", "-t", action="append", type=tag_name, required=True, help="tag name (repeat)"
+    )
     tag.add_argument("--remove", action="store_true", help="remove these command-line tags")
     tag.add_argument("--note", default="", help="free text stored with the tag (who, why)")
     tag.set_defaults(handler=_tag)
@@ -60,12 +70,16 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     propagate = tags_commands.add_parser(
         "propagate", parents=[common], help="recompute propagated tags (writes only changes)"
     )
-    propagate.add_argument("--tag", "-t", action="append", help="only these tags (repeat)")
+    propagate.add_argument(
+        "--tag", "-t", action="append", type=tag_name, help="only these tags (repeat)"
+    )
     propagate.set_defaults(handler=_propagate)
     listing = tags_commands.add_parser(
         "list", parents=[common], help="tagged source columns and the columns carrying them"
     )
-    listing.add_argument("--tag", "-t", action="append", help="only these tags (repeat)")
+    listing.add_argument(
+        "--tag", "-t", action="append", type=tag_name, help="only these tags (repeat)"
+    )
     listing.add_argument("--dataset", help="only flows touching this dataset")
     listing.add_argument("--format", choices=("table", "json"), default="table")
     listing.set_defaults(handler=_list)
@@ -104,7 +118,9 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         default=7.0,
         help="days an incremental export looks back for runs that arrived late (default 7)",
     )
-    export.add_argument("--tag", "-t", action="append", help="only these tags (repeat)")
+    export.add_argument(
+        "--tag", "-t", action="append", type=tag_name, help="only these tags (repeat)"
+    )
     export.add_argument("--dataset", help="only flows touching this dataset")
     export.add_argument(
         "--format",

@@ -60,6 +60,18 @@ from spark_lineage.compliance.tagging import resolve_dataset
 
 SOURCE = "source"
 
+#: Characters kept in a directory name made from tags (no ``/``); longer names get a digest.
+_UNSAFE = re.compile(r"[^A-Za-z0-9._:+-]+")
+_MAX_READABLE = 100
+
+
+def _readable(text: str) -> str:
+    return _UNSAFE.sub("_", text).strip("_.")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
 
 @dataclass(frozen=True, slots=True)
 class ExportScope:
@@ -70,14 +82,22 @@ class ExportScope:
 
     @property
     def slug(self) -> str:
-        """A directory name for the scope (stable, file-system safe)."""
+        """A directory name for the scope: stable, one path component, at most 170 characters.
+
+        Valid short tag lists keep their readable name (``tag-pii+sensitive``); anything else
+        (long lists, characters a tag may not hold) is shortened and made unique by a digest, so
+        no tag text can name another directory or exceed the file system's name length.
+        """
         parts = []
         if self.tags:
-            parts.append("tag-" + "+".join(sorted(self.tags)))
+            joined = "+".join(sorted(self.tags))
+            if len(joined) <= _MAX_READABLE and not _UNSAFE.search(joined):
+                parts.append(f"tag-{joined}")
+            else:
+                parts.append(f"tag-{_readable(joined)[:_MAX_READABLE - 9]}-{_digest(joined)}")
         if self.dataset:
             readable = re.sub(r"[^A-Za-z0-9._-]+", "_", self.dataset.split("::")[-1]).strip("_")
-            digest = hashlib.sha256(self.dataset.encode()).hexdigest()[:8]
-            parts.append(f"dataset-{readable[-40:]}-{digest}")
+            parts.append(f"dataset-{readable[-40:]}-{_digest(self.dataset)[:8]}")
         return "_".join(parts) or "all"
 
     def to_dict(self) -> dict[str, Any]:
@@ -272,7 +292,7 @@ def run_export(
         raise FormatError(
             "Parquet needs pyarrow: pip install 'spark-lineage[export]' (or choose other formats)"
         )
-    scope_dir = request.out_dir / request.scope.slug
+    scope_dir = _scope_dir(request.out_dir, request.scope)
     with export_lock(request.out_dir):
         mark = read_watermark(scope_dir)
         since_ms = request.since_ms
@@ -324,6 +344,14 @@ def run_export(
         propagation=report,
         files=tuple(files),
     )
+
+
+def _scope_dir(out_dir: Path, scope: ExportScope) -> Path:
+    """``<out>/<scope slug>``, checked to be a direct child of ``out`` (nothing escapes it)."""
+    scope_dir = out_dir / scope.slug
+    if scope_dir.resolve().parent != out_dir.resolve():
+        raise ValueError(f"export scope {scope.slug!r} would write outside {out_dir}")
+    return scope_dir
 
 
 def _mark_arrivals(

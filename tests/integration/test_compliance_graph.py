@@ -639,3 +639,51 @@ def test_a_run_arriving_after_its_window_was_exported_comes_once_in_the_next_exp
     everything = [activity_key(r) for result in (first, second, third) for r in rows(result)]
     assert len(everything) == len(set(everything)) == 9 + 12
     assert verify_manifest(second.manifest).ok
+
+
+# --- tag names from the command line cannot escape --out ------------------------------------------
+
+
+def _files_under(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "--since", "2002-03-01", "--until", "2002-03-01T07:00:00Z"],
+        ["tags", "list"],
+        ["tags", "propagate"],
+    ],
+)
+def test_a_tag_name_that_tag_refuses_is_refused_everywhere_and_writes_nothing(
+    command: list[str], cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "exports" / "a" / "out"
+    argv = [*command, "--uri", cli_env, "-t", "x/../../../outside"]
+    if command[0] == "export":
+        argv += ["--out", str(out)]
+
+    with pytest.raises(SystemExit) as usage:
+        main(argv)
+
+    assert usage.value.code == 2
+    assert "invalid tag name 'x/../../../outside'" in capsys.readouterr().err
+    assert _files_under(tmp_path) == set()
+
+
+def test_five_long_valid_tags_export_into_out_with_a_short_directory_name(
+    pipeline: Pipeline, cli_env: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "exports" / "out"
+    tags = [pipeline.pii] + [f"t{i}-{pipeline.pii}".ljust(61, "x") for i in range(4)]
+    tag_flags = [flag for tag in tags for flag in ("-t", tag)]
+    window = ["--since", "2002-03-01", "--until", "2002-03-01T07:00:00Z"]
+
+    assert main(["export", "--uri", cli_env, "--out", str(out), *tag_flags, *window]) == 0
+
+    written = _files_under(tmp_path)
+    assert written and all(path.is_relative_to(out) for path in written)
+    (manifest,) = out.glob("*/*/manifest.json")
+    assert verify_manifest(manifest).ok
+    assert all(len(part) < 255 for path in written for part in path.parts)

@@ -259,6 +259,23 @@ def test_scope_directories_are_stable_and_file_system_safe() -> None:
     assert slug == ExportScope(None, "s3://bucket::warehouse/orders v2").slug
 
 
+@pytest.mark.parametrize(
+    "tags",
+    [
+        ("x/../../../outside",),
+        ("..",),
+        ("a/b", "c\x00d"),
+        tuple(f"{i}{'t' * 60}" for i in range(5)),  # five valid 61-character tags
+    ],
+)
+def test_a_tag_scope_is_always_one_short_directory_name(tags: tuple[str, ...]) -> None:
+    slug = ExportScope(tags).slug
+    assert "/" not in slug and "\x00" not in slug and slug.startswith("tag-")
+    assert len(slug) <= 170
+    assert slug != ExportScope(("other",)).slug
+    assert slug == ExportScope(tuple(reversed(tags))).slug, "the same tags name the same scope"
+
+
 def test_the_ledger_keeps_only_runs_a_future_lookback_can_see(tmp_path: Path) -> None:
     assert read_ledger(tmp_path) == {}
     write_ledger(tmp_path, {"old": 100, "edge": 500, "new": 900}, keep_after_ms=500)
