@@ -167,7 +167,7 @@ def _replay(args: argparse.Namespace, settings: Neo4jSettings) -> int:
     print(
         f"replay: delivered {report.delivered} event(s), {report.remaining} remaining, "
         f"{report.rejected} rejected (kept in the spool's rejected/), "
-        f"{report.skipped_corrupt} damaged entr(y/ies) skipped, "
+        f"{report.skipped_corrupt} damaged entr(y/ies) set aside in rejected/, "
         f"{report.files_removed} spool file(s) removed"
     )
     if args.rejected:

@@ -384,7 +384,7 @@ def _spool_check(spool_dir: Path) -> DoctorCheck:
     if status.corrupt_lines or status.torn_tails:
         detail += (
             f"; {status.corrupt_lines} damaged entr(y/ies) and {status.torn_tails} torn "
-            "tail(s) will be skipped"
+            "tail(s) will be skipped (replay copies them to rejected/)"
         )
     if status.pending_entries and not status.locked_files:
         detail += ": run `spark-lineage replay`"

@@ -9,18 +9,21 @@ Every append is written unbuffered and ``fsync``'d before ``append`` returns, al
 write that fails part-way (disk full, file too large) is cut back to where the entry started, so
 a failed entry is never left half-written to be completed later or to swallow the next entry. A
 crash mid-write leaves a last line without its newline (or whose CRC does not match): readers
-detect that torn tail and skip it (delivery logs it); a bad line in the middle (disk damage) is
-skipped and counted, never fatal.
+detect that torn tail and skip it; a bad line in the middle (disk damage) is skipped and counted,
+never fatal. Delivery does not drop either: it copies them, with the reason, to ``rejected/``.
 
 Delivery (:meth:`Spool.deliver`) goes file by file in creation order, entry by entry in write
 order, and stops at the first failure so that order is kept. After each delivered entry the ack
-offset is saved (atomically, fsync'd). A fully delivered file that no live process owns is
-deleted; the own file is truncated once fully delivered (the ack is reset to 0 *before* the
-truncation, so a crash in between causes a harmless redelivery, never a loss).
+offset is saved (atomically, fsync'd). A file is only ever deleted (or, the own file, truncated)
+once its ack covers every byte: every entry delivered or dead-lettered, every damaged line copied
+to ``rejected/``; never unread. The own file's ack is reset to 0 *before* its truncation, so a
+crash in between causes a harmless redelivery, never a loss.
 
 Dead letters: an entry the backend refuses *for its content* (the caller's ``is_rejection`` says
 so) must not block the entries behind it; it is moved, with the reason, to
 ``rejected/<host>-<pid>.rejected.jsonl`` and can be retried with :meth:`Spool.retry_rejected`.
+A damaged line goes there too, as ``{"error": reason, "damaged": {"file", "offset", "line"}}``
+(``line`` is the raw bytes decoded with ``surrogateescape``: lossless), for a person to inspect.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 SPOOL_SUFFIX = ".spool"
 ACK_SUFFIX = ".ack"
 FORMAT_VERSION = 1
+TORN_TAIL = "incomplete entry (a write cut short by a crash)"
 
 
 class SpoolError(RuntimeError):
@@ -61,13 +65,31 @@ class SpoolEntry:
     event: LineageEvent
 
 
+@dataclass(frozen=True, slots=True)
+class DamagedLine:
+    """A line that is not a readable entry: its bytes, where it ends, and why it is unreadable."""
+
+    path: Path
+    end_offset: int
+    raw: bytes
+    reason: str
+
+
 @dataclass(slots=True)
 class ScanResult:
     """What reading a spool file found beyond the entries: damage, skipped safely."""
 
     entries: list[SpoolEntry] = field(default_factory=list)
-    corrupt_lines: int = 0
-    torn_tail_bytes: int = 0
+    damaged: list[DamagedLine] = field(default_factory=list)
+    torn_tail: DamagedLine | None = None
+
+    @property
+    def corrupt_lines(self) -> int:
+        return len(self.damaged)
+
+    @property
+    def torn_tail_bytes(self) -> int:
+        return len(self.torn_tail.raw) if self.torn_tail else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +128,21 @@ def encode_entry(event: LineageEvent) -> bytes:
 
 def decode_line(line: bytes) -> LineageEvent | None:
     """The event of a complete line, or None when the CRC or JSON does not check out."""
+    event = _decode(line)
+    return event if isinstance(event, LineageEvent) else None
+
+
+def _decode(line: bytes) -> LineageEvent | str:
+    """The event of a complete line, or why it is not one."""
     if len(line) < 10 or line[8:9] != b" ":
-        return None
+        return "no checksum frame"
     payload = line[9:].rstrip(b"\n")
     try:
         if int(line[:8], 16) != zlib.crc32(payload):
-            return None
+            return "checksum mismatch"
         return LineageEvent.from_dict(json.loads(payload)["event"])
-    except (ValueError, KeyError, TypeError):
-        return None
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"unreadable entry ({type(exc).__name__}: {exc})"[:500]
 
 
 def scan_file(path: Path, start: int = 0) -> ScanResult:
@@ -126,11 +154,11 @@ def scan_file(path: Path, start: int = 0) -> ScanResult:
         for line in handle:
             offset += len(line)
             if not line.endswith(b"\n"):
-                result.torn_tail_bytes = len(line)
+                result.torn_tail = DamagedLine(path, offset, line, TORN_TAIL)
                 break
-            event = decode_line(line)
-            if event is None:
-                result.corrupt_lines += 1
+            event = _decode(line)
+            if isinstance(event, str):
+                result.damaged.append(DamagedLine(path, offset, line, event))
                 log.warning("spool: skipping a damaged entry in %s ending at byte %d", path, offset)
                 continue
             result.entries.append(SpoolEntry(path, offset, event))
@@ -156,6 +184,14 @@ def write_ack(path: Path, offset: int) -> None:
         os.fsync(handle.fileno())
     os.replace(tmp, ack)
     _fsync_dir(path.parent)
+
+
+def _fully_read(path: Path) -> bool:
+    """True when the ack covers the whole file: nothing in it is left unread."""
+    try:
+        return read_ack(path) >= path.stat().st_size
+    except FileNotFoundError:
+        return True
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -326,26 +362,36 @@ class Spool:
         is_rejection: Callable[[BaseException], bool],
     ) -> tuple[int, int, int, BaseException | None]:
         scan = scan_file(path, read_ack(path))
-        if scan.torn_tail_bytes:
+        if scan.torn_tail is not None:
             log.warning(
                 "spool: %s ends with an incomplete entry (%d bytes, a write cut short by a "
-                "crash); it is skipped, not delivered",
+                "crash); it is not delivered, it is kept in %s",
                 path,
                 scan.torn_tail_bytes,
+                self.rejected_dir,
             )
-        delivered = rejected = 0
-        for entry in scan.entries:
+        damaged = [*scan.damaged, *([scan.torn_tail] if scan.torn_tail else [])]
+        items: list[SpoolEntry | DamagedLine] = sorted(
+            [*scan.entries, *damaged], key=lambda item: item.end_offset
+        )
+        delivered = rejected = corrupt = 0
+        for entry in items:
+            if isinstance(entry, DamagedLine):
+                self._keep_damaged(entry)
+                write_ack(path, entry.end_offset)
+                corrupt += 0 if entry is scan.torn_tail else 1
+                continue
             try:
                 send(entry.event)
             except Exception as exc:  # the caller decides what failures mean; we keep the entry
                 if not is_rejection(exc):
-                    return delivered, scan.corrupt_lines, rejected, exc
+                    return delivered, corrupt, rejected, exc
                 self.reject(entry.event, exc)
                 rejected += 1
             else:
                 delivered += 1
             write_ack(path, entry.end_offset)
-        return delivered, scan.corrupt_lines, rejected, None
+        return delivered, corrupt, rejected, None
 
     @property
     def rejected_dir(self) -> Path:
@@ -357,22 +403,34 @@ class Spool:
         One JSON line per event: ``{"error": ..., "event": ...}``, fsync'd. Nothing is dropped:
         ``spark-lineage replay --rejected`` tries these again once the cause is fixed.
         """
-        directory = self.rejected_dir
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{socket.gethostname()}-{os.getpid()}.rejected.jsonl"
-        line = json.dumps(
-            {"error": f"{type(error).__name__}: {error}"[:2000], "event": event.to_dict()},
-            separators=(",", ":"),
-            default=str,
+        path = self._dead_letter(
+            {"error": f"{type(error).__name__}: {error}"[:2000], "event": event.to_dict()}
         )
-        with self._lock, path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
         log.warning(
             "spool: an event of run %s was rejected and kept in %s: %s", event.run_id, path, error
         )
         return path
+
+    def _dead_letter(self, record: dict[str, object]) -> Path:
+        """Append one JSON line to this process's dead-letter file, fsync'd."""
+        directory = self.rejected_dir
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{socket.gethostname()}-{os.getpid()}.rejected.jsonl"
+        line = json.dumps(record, separators=(",", ":"), default=str)
+        with self._lock, path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        return path
+
+    def _keep_damaged(self, line: DamagedLine) -> None:
+        """Copy a damaged line to the dead-letter directory before the ack moves past it."""
+        damaged = {
+            "file": line.path.name,
+            "offset": line.end_offset - len(line.raw),
+            "line": line.raw.decode("utf-8", "surrogateescape"),
+        }
+        self._dead_letter({"error": f"damaged spool entry: {line.reason}", "damaged": damaged})
 
     def rejected_files(self) -> list[Path]:
         if not self.rejected_dir.is_dir():
@@ -402,17 +460,18 @@ class Spool:
         return sent, kept
 
     def _compact(self, path: Path) -> int:
-        """Drop a fully delivered file (another's) or truncate it (own); 1 if a file was removed.
+        """Drop a fully read file (another's) or truncate it (own); 1 if a file was removed.
 
-        A torn tail counts as delivered: it is an entry whose write never completed.
+        Fully read: the ack covers every byte, so each entry was delivered or dead-lettered and
+        each damaged line copied to ``rejected/``.
         """
         if path == self._own_path and self._own is not None:
-            if self._own.tell() > 0 and not scan_file(path, read_ack(path)).entries:
+            if self._own.tell() > 0 and _fully_read(path):
                 write_ack(path, 0)
                 os.ftruncate(self._own.fileno(), 0)
                 self._own.seek(0)
             return 0
-        if scan_file(path, read_ack(path)).entries:
+        if not _fully_read(path):
             return 0
         path.unlink(missing_ok=True)
         path.with_suffix(ACK_SUFFIX).unlink(missing_ok=True)
@@ -425,8 +484,7 @@ class Spool:
             if self._own is None or self._own_path is None:
                 return
             path, handle = self._own_path, self._own
-            fully_delivered = not scan_file(path, read_ack(path)).entries
-            if fully_delivered:
+            if _fully_read(path):
                 path.unlink(missing_ok=True)
                 path.with_suffix(ACK_SUFFIX).unlink(missing_ok=True)
             handle.close()

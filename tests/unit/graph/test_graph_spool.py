@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -58,10 +59,78 @@ def test_a_torn_tail_from_a_crash_mid_write_is_detected_and_skipped(tmp_path: Pa
     assert [e.event.run_id for e in scan.entries] == ["a"]
     assert scan.torn_tail_bytes == len(torn) // 2
     delivered: list[str] = []
-    report = Spool(tmp_path).deliver(lambda event: delivered.append(event.run_id))
+    spool = Spool(tmp_path)
+    report = spool.deliver(lambda event: delivered.append(event.run_id))
     assert delivered == ["a"]
     assert report.remaining == 0
-    assert not path.exists(), "a delivered orphan file is removed, torn tail included"
+    assert not path.exists(), "a fully read orphan file is removed, torn tail included"
+    assert _damaged_kept(spool) == [
+        ("damaged spool entry: incomplete entry (a write cut short by a crash)",
+         torn[: len(torn) // 2])
+    ]
+
+
+def _damaged_kept(spool: Spool) -> list[tuple[str, bytes]]:
+    """(reason, original bytes) of every damaged line the spool set aside in rejected/."""
+    kept = []
+    for path in spool.rejected_files():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if "damaged" in record:
+                raw = record["damaged"]["line"].encode("utf-8", "surrogateescape")
+                kept.append((record["error"], raw))
+    return kept
+
+
+def test_a_file_that_is_entirely_damaged_is_kept_line_by_line_in_rejected(tmp_path: Path) -> None:
+    lines = [b"not a spool entry at all\n", b"\xff\xfe binary garbage\n"]
+    bad_crc = bytearray(encode_entry(report_event("b")))
+    bad_crc[30] ^= 0x01
+    lines.append(bytes(bad_crc))
+    for stamp, content in ((1, lines[:2]), (2, lines[2:])):
+        (tmp_path / f"{stamp:020d}-host-{stamp}.spool").write_bytes(b"".join(content))
+
+    spool = Spool(tmp_path)
+    report = spool.deliver(lambda event: None)
+
+    assert (report.delivered, report.skipped_corrupt, report.remaining) == (0, 3, 0)
+    assert _damaged_kept(spool) == [
+        ("damaged spool entry: no checksum frame", lines[0]),
+        ("damaged spool entry: no checksum frame", lines[1]),
+        ("damaged spool entry: checksum mismatch", lines[2]),
+    ]
+    assert spool.status().rejected_entries == 3
+
+
+def test_a_damaged_line_behind_a_failed_delivery_stays_in_its_file_until_read(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "00000000000000000001-host-1.spool"
+    path.write_bytes(encode_entry(report_event("a")) + b"garbage\n")
+
+    def down(event: LineageEvent) -> None:
+        raise ConnectionError("refused")
+
+    spool = Spool(tmp_path)
+    assert spool.deliver(down).error is not None
+    assert path.exists() and _damaged_kept(spool) == []
+    spool.deliver(lambda event: None)
+    spool.deliver(lambda event: None)
+    assert not path.exists()
+    assert _damaged_kept(spool) == [("damaged spool entry: no checksum frame", b"garbage\n")]
+
+
+def test_the_own_file_is_not_removed_on_close_while_a_damaged_line_is_unread(
+    tmp_path: Path,
+) -> None:
+    spool = Spool(tmp_path)
+    spool.append(report_event("a"))
+    spool.deliver(lambda event: None)
+    assert spool.own_path is not None and spool._own is not None
+    spool._own.write(b"garbage\n")  # damage after the last delivery
+    path = spool.own_path
+    spool.close()
+    assert path.exists(), "an unread line must not be deleted"
 
 
 def test_a_damaged_entry_in_the_middle_is_skipped_and_counted(tmp_path: Path) -> None:
