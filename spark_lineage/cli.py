@@ -6,15 +6,18 @@ file (``--config``, ``SPARK_LINEAGE_CONFIG`` or ``~/.config/spark-lineage/config
 ``[neo4j]``). There is deliberately no ``--password`` flag (it would show in ``ps`` and shell
 history): use the environment, the config file or ``--password-file``.
 
-Exit status: 0 success, 1 the command failed (message on stderr), 2 bad usage.
+Exit status: 0 success, 1 the command failed (message on stderr), 2 bad usage, 141 the reader of
+standard output went away (``| head``: quietly, as a Unix tool killed by SIGPIPE).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -325,13 +328,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"spark-lineage: configuration error: {exc}", file=sys.stderr)
         return 2
     try:
-        return handler(args, settings)
+        status = handler(args, settings)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
+    except BrokenPipeError:  # the driver wraps its own socket errors: this is stdout or stderr
+        return _output_closed()
     except (SettingsError, ValueError, FileNotFoundError) as exc:
         print(f"spark-lineage {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"spark-lineage {args.command}: {_os_failure(exc, settings)}", file=sys.stderr)
         return 1
     except Exception as exc:  # driver and server failures: one clear line, no stack trace
         print(f"spark-lineage {args.command}: {describe_failure(exc, settings)}", file=sys.stderr)
         return 1
+
+
+def _os_failure(exc: OSError, settings: Neo4jSettings) -> str:
+    """A local file's error names the file; any other OSError is a connection failure."""
+    if exc.filename is None:
+        return describe_failure(exc, settings)
+    second = f" -> {exc.filename2}" if exc.filename2 is not None else ""
+    return f"{exc.filename}{second}: {exc.strerror or exc}"
+
+
+def _output_closed() -> int:
+    """End quietly when the reader of our output is gone; the exit-time flush goes to /dev/null."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):  # ValueError: stdout is not a real file
+        os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 if __name__ == "__main__":

@@ -6,12 +6,35 @@ file, and every failure is one line on stderr without a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import neo4j
 import pytest
 
 from spark_lineage.cli import main
+from spark_lineage.graph.inspect import delete_scope
+from spark_lineage.graph.writer import GraphWriter
+from spark_lineage.model import (
+    AppContext,
+    ColumnEdge,
+    ColumnRef,
+    DatasetRef,
+    EventType,
+    InputDataset,
+    LineageEvent,
+    OutputDataset,
+    SchemaField,
+    Transformation,
+    TransformationSubtype,
+)
 
 pytestmark = pytest.mark.neo4j
 
@@ -23,6 +46,54 @@ def cli_env(neo4j_uri: str, neo4j_auth: tuple[str, str], monkeypatch: pytest.Mon
     monkeypatch.setenv("SPARK_LINEAGE_NEO4J_PASSWORD", neo4j_auth[1])
     monkeypatch.delenv("SPARK_LINEAGE_CONFIG", raising=False)
     return neo4j_uri
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(args: list[str], env: dict[str, str], **popen: object) -> subprocess.Popen[bytes]:
+    """``spark-lineage ARGS`` as a separate process (this checkout's code, the given env)."""
+    command = [sys.executable, "-m", "spark_lineage.cli", *args]
+    return subprocess.Popen(command, env={**env, "PYTHONPATH": str(REPO)}, **popen)  # type: ignore[call-overload]
+
+
+def process_env(neo4j_uri: str, neo4j_auth: tuple[str, str], home: Path) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "SPARK_LINEAGE_NEO4J_URI": neo4j_uri,
+        "SPARK_LINEAGE_NEO4J_USER": neo4j_auth[0],
+        "SPARK_LINEAGE_NEO4J_PASSWORD": neo4j_auth[1],
+    }
+
+
+@pytest.fixture()
+def copy_job(driver: neo4j.Driver) -> Iterator[str]:
+    """One job copying column ``a`` of ``<root>/src`` into ``<root>/dst``: returns the root."""
+    token = uuid.uuid4().hex[:10]
+    root, namespace = f"/cli-errors-{token}", f"cli-errors-{token}"
+    source, target = DatasetRef("file", f"{root}/src"), DatasetRef("file", f"{root}/dst")
+    edge = ColumnEdge(
+        ColumnRef(source, "a"),
+        ColumnRef(target, "a"),
+        Transformation(TransformationSubtype.IDENTITY),
+    )
+    schema = (SchemaField("a", "string"),)
+    event = LineageEvent(
+        run_id=str(uuid.uuid4()),
+        event_type=EventType.COMPLETE,
+        job_namespace=namespace,
+        job_name="copy",
+        event_time_ms=1_000_000,
+        started_at_ms=999_000,
+        ended_at_ms=1_000_000,
+        app=AppContext("app-copy", "copy"),
+        inputs=(InputDataset(source, schema),),
+        outputs=(OutputDataset(target, schema, edges=(edge,)),),
+    )
+    GraphWriter(driver).write(event)
+    yield root
+    delete_scope(driver, f"file::{root}", f"{namespace}::")
 
 
 # --- replay keeps what it cannot read ----------------------------------------------------------
@@ -56,3 +127,89 @@ def test_replay_of_entirely_damaged_spool_files_keeps_every_line_in_rejected(
     ]
     raw = b"".join(k["damaged"]["line"].encode("utf-8", "surrogateescape") for k in kept)
     assert raw == b"".join(damaged.values()), "every damaged byte is kept"
+
+
+# --- local file errors are not Neo4j failures --------------------------------------------------
+
+
+def test_impact_into_a_closed_pipe_ends_quietly_like_a_unix_tool(
+    copy_job: str, neo4j_uri: str, neo4j_auth: tuple[str, str], tmp_path: Path
+) -> None:
+    reader, writer = os.pipe()
+    os.close(reader)  # `| head -0`: nobody will read
+    try:
+        process = run_cli(
+            ["impact", f"{copy_job}/src", "--column", "a"],
+            process_env(neo4j_uri, neo4j_auth, tmp_path),
+            stdout=writer,
+            stderr=subprocess.PIPE,
+        )
+    finally:
+        os.close(writer)
+    _, err = process.communicate(timeout=120)
+
+    assert (process.returncode, err.decode()) == (141, "")
+
+
+def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "bolt://" not in err and "Neo4j" not in err, err
+    return err
+
+
+def test_graph_html_into_a_directory_names_the_directory(
+    copy_job: str, cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["graph", "--uri", cli_env, f"{copy_job}/src", "--column", "a", "--html", str(tmp_path)]
+
+    assert main(argv) == 1
+
+    assert _one_line(capsys) == f"spark-lineage graph: {tmp_path}: Is a directory\n"
+
+
+WINDOW = ["--since", "2002-03-01", "--until", "2002-03-02"]
+
+
+def test_export_out_that_is_a_file_names_the_file(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.csv"
+    out.write_text("not a directory")
+
+    assert main(["export", "--uri", cli_env, "--out", str(out), *WINDOW]) == 1
+
+    assert _one_line(capsys) == f"spark-lineage export: {out}: File exists\n"
+
+
+@pytest.fixture()
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory nobody can create files in: mode 0555, and immutable for root."""
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    directory.chmod(0o555)
+    immutable = os.geteuid() == 0 and shutil.which("chattr") is not None
+    if immutable:
+        subprocess.run(["chattr", "+i", str(directory)], check=False)
+    try:
+        probe = directory / "probe"
+        with contextlib.suppress(OSError):
+            probe.touch()
+            probe.unlink()
+            pytest.skip("cannot make a directory read-only here")
+        yield directory
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(directory)], check=False)
+        directory.chmod(0o755)
+
+
+def test_export_into_a_read_only_directory_names_the_path_and_the_os_error(
+    cli_env: str, read_only_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = read_only_dir / "exports"
+
+    assert main(["export", "--uri", cli_env, "--out", str(out), *WINDOW]) == 1
+
+    error = os.strerror(13 if os.geteuid() else 1)  # EACCES, or EPERM for an immutable dir
+    assert _one_line(capsys) == f"spark-lineage export: {out}: {error}\n"
