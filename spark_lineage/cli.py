@@ -6,8 +6,9 @@ file (``--config``, ``SPARK_LINEAGE_CONFIG`` or ``~/.config/spark-lineage/config
 ``[neo4j]``). There is deliberately no ``--password`` flag (it would show in ``ps`` and shell
 history): use the environment, the config file or ``--password-file``.
 
-Exit status: 0 success, 1 the command failed (message on stderr), 2 bad usage, 141 the reader of
-standard output went away (``| head``: quietly, as a Unix tool killed by SIGPIPE).
+Exit status: 0 success, 1 the command failed (message on stderr), 2 bad usage, 130 interrupted
+(Ctrl-C; ``load`` says what it loaded), 141 the reader of standard output went away (``| head``:
+quietly, as a Unix tool killed by SIGPIPE).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from spark_lineage.graph.settings import (
     default_spool_dir,
     resolve_settings,
 )
-from spark_lineage.openlineage_load import load_openlineage_file
+from spark_lineage.openlineage_load import LoadReport, load_openlineage_file
 from spark_lineage.sinks.neo4j import doctor, replay_spool
 
 Handler = Callable[[argparse.Namespace, Neo4jSettings], int]
@@ -143,9 +144,13 @@ def _settings(args: argparse.Namespace) -> Neo4jSettings:
     password = None
     if args.password_file is not None:
         try:
-            password = args.password_file.read_text().strip()
+            password = args.password_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise SettingsError(f"cannot read --password-file: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:  # its text would show part of the password: not shown
+            raise SettingsError(
+                f"--password-file {args.password_file} is not UTF-8 text (byte {exc.start})"
+            ) from None
     explicit = {"uri": args.uri, "user": args.user, "password": password, "database": args.database}
     return resolve_settings(explicit, config_path=args.config)
 
@@ -185,7 +190,17 @@ def _replay(args: argparse.Namespace, settings: Neo4jSettings) -> int:
 
 
 def _load(args: argparse.Namespace, settings: Neo4jSettings) -> int:
-    report = load_openlineage_file(settings, args.file)
+    report = LoadReport(args.file)
+    try:
+        load_openlineage_file(settings, args.file, report)
+    except KeyboardInterrupt:
+        print(
+            f"spark-lineage load: interrupted after {report.loaded} event(s) loaded "
+            f"({report.already_present} already present), {len(report.errors)} line(s) rejected;"
+            " loading the file again skips the events already in the graph",
+            file=sys.stderr,
+        )
+        return 130
     for error in report.errors:
         print(f"{args.file}:{error.line_no}: {error.message}", file=sys.stderr)
     print(
@@ -333,6 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     except BrokenPipeError:  # the driver wraps its own socket errors: this is stdout or stderr
         return _output_closed()
+    except KeyboardInterrupt:
+        print(f"spark-lineage {args.command}: interrupted", file=sys.stderr)
+        return 130
     except (SettingsError, ValueError, FileNotFoundError) as exc:
         print(f"spark-lineage {args.command}: {exc}", file=sys.stderr)
         return 1

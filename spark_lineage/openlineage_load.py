@@ -327,9 +327,14 @@ def load_file(writer: GraphWriter, path: Path, report: LoadReport | None = None)
     return result
 
 
-def load_openlineage_file(settings: Neo4jSettings, path: Path) -> LoadReport:
-    """``spark-lineage load``: load one OpenLineage JSON-lines file into the graph."""
+def load_openlineage_file(
+    settings: Neo4jSettings, path: Path, report: LoadReport | None = None
+) -> LoadReport:
+    """``spark-lineage load``: load one OpenLineage JSON-lines file into the graph.
+
+    ``report`` is filled as the load goes, so a caller interrupted part-way knows what is in.
+    """
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist or is not a file")
     with open_driver(settings) as driver:
-        return load_file(GraphWriter(driver, settings.database), path)
+        return load_file(GraphWriter(driver, settings.database), path, report)

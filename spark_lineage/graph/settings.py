@@ -128,6 +128,10 @@ def load_config_file(path: Path | None, environ: Mapping[str, str] | None = None
     try:
         with candidate.open("rb") as handle:
             return tomllib.load(handle)
+    except UnicodeDecodeError as exc:  # its text would quote bytes of the file (the password?)
+        raise SettingsError(
+            f"config file {candidate} is not UTF-8 text (byte {exc.start})"
+        ) from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"cannot read config file {candidate}: {exc}") from exc
 

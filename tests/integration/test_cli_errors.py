@@ -10,8 +10,10 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ import neo4j
 import pytest
 
 from spark_lineage.cli import main
+from spark_lineage.events import to_openlineage_json
 from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.model import (
@@ -67,23 +70,21 @@ def process_env(neo4j_uri: str, neo4j_auth: tuple[str, str], home: Path) -> dict
     }
 
 
-@pytest.fixture()
-def copy_job(driver: neo4j.Driver) -> Iterator[str]:
-    """One job copying column ``a`` of ``<root>/src`` into ``<root>/dst``: returns the root."""
-    token = uuid.uuid4().hex[:10]
-    root, namespace = f"/cli-errors-{token}", f"cli-errors-{token}"
-    source, target = DatasetRef("file", f"{root}/src"), DatasetRef("file", f"{root}/dst")
+def copy_event(root: str, namespace: str, suffix: str = "") -> LineageEvent:
+    """A run of a job copying column ``a`` of ``<root>/src<suffix>`` into ``<root>/dst<suffix>``."""
+    source = DatasetRef("file", f"{root}/src{suffix}")
+    target = DatasetRef("file", f"{root}/dst{suffix}")
     edge = ColumnEdge(
         ColumnRef(source, "a"),
         ColumnRef(target, "a"),
         Transformation(TransformationSubtype.IDENTITY),
     )
     schema = (SchemaField("a", "string"),)
-    event = LineageEvent(
+    return LineageEvent(
         run_id=str(uuid.uuid4()),
         event_type=EventType.COMPLETE,
         job_namespace=namespace,
-        job_name="copy",
+        job_name=f"copy{suffix}",
         event_time_ms=1_000_000,
         started_at_ms=999_000,
         ended_at_ms=1_000_000,
@@ -91,9 +92,22 @@ def copy_job(driver: neo4j.Driver) -> Iterator[str]:
         inputs=(InputDataset(source, schema),),
         outputs=(OutputDataset(target, schema, edges=(edge,)),),
     )
-    GraphWriter(driver).write(event)
-    yield root
+
+
+@pytest.fixture()
+def scope(driver: neo4j.Driver) -> Iterator[tuple[str, str]]:
+    """A fresh (dataset root, job namespace), removed from the graph afterwards."""
+    token = uuid.uuid4().hex[:10]
+    root, namespace = f"/cli-errors-{token}", f"cli-errors-{token}"
+    yield root, namespace
     delete_scope(driver, f"file::{root}", f"{namespace}::")
+
+
+@pytest.fixture()
+def copy_job(driver: neo4j.Driver, scope: tuple[str, str]) -> str:
+    """One copy job in the graph: returns its dataset root."""
+    GraphWriter(driver).write(copy_event(*scope))
+    return scope[0]
 
 
 # --- replay keeps what it cannot read ----------------------------------------------------------
@@ -213,3 +227,49 @@ def test_export_into_a_read_only_directory_names_the_path_and_the_os_error(
 
     error = os.strerror(13 if os.geteuid() else 1)  # EACCES, or EPERM for an immutable dir
     assert _one_line(capsys) == f"spark-lineage export: {out}: {error}\n"
+
+
+# --- interrupted, with a summary instead of a traceback ---------------------------------------
+
+
+def _runs(driver: neo4j.Driver, namespace: str) -> int:
+    with driver.session() as session:
+        record = session.run(
+            "MATCH (r:Run) WHERE r.job_key STARTS WITH $prefix RETURN count(r) AS n",
+            prefix=f"{namespace}::",
+        ).single(strict=True)
+    return int(record["n"])
+
+
+def test_ctrl_c_during_load_says_what_was_loaded_and_exits_130(
+    driver: neo4j.Driver,
+    scope: tuple[str, str],
+    neo4j_uri: str,
+    neo4j_auth: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    root, namespace = scope
+    events = tmp_path / "events.jsonl"
+    lines = (to_openlineage_json(copy_event(root, namespace, f"{i}")) for i in range(5000))
+    events.write_text("".join(line + "\n" for line in lines))
+    load = run_cli(
+        ["load", str(events)],
+        process_env(neo4j_uri, neo4j_auth, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while _runs(driver, namespace) < 10 and time.monotonic() < deadline and load.poll() is None:
+        time.sleep(0.05)
+    load.send_signal(signal.SIGINT)
+    out, err = load.communicate(timeout=60)
+
+    assert load.returncode == 130, err
+    (summary, *more) = err.decode().splitlines()
+    assert more == [] and out == b"", err
+    prefix, _, rest = summary.partition(" event(s) loaded")
+    assert prefix.startswith("spark-lineage load: interrupted after ") and rest, summary
+    loaded = int(prefix.rsplit(" ", 1)[1])
+    assert 10 <= loaded < 5000
+    # The event being written when Ctrl-C came may have committed before the count went up.
+    assert _runs(driver, namespace) in (loaded, loaded + 1)

@@ -100,3 +100,35 @@ def test_doctor_flags_a_spool_directory_it_cannot_write(
     assert main(["doctor", "--uri", f"bolt://127.0.0.1:{port}", "--spool-dir",
                  str(blocker / "spool")]) == 1
     assert "[FAIL] spool: the spool directory" in capsys.readouterr().out
+
+
+NOT_UTF8 = b"pass\xe9word = 's\xffcret'\n"  # Latin-1 bytes: not UTF-8
+
+
+def test_a_password_file_that_is_not_utf8_is_a_one_line_configuration_error(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = isolated_env / "pw"
+    secret.write_bytes(NOT_UTF8)
+
+    assert main(["doctor", "--password-file", str(secret)]) == 2
+
+    err = capsys.readouterr().err
+    assert err == (
+        f"spark-lineage: configuration error: --password-file {secret} is not UTF-8 text "
+        "(byte 4)\n"
+    )
+
+
+def test_a_config_file_that_is_not_utf8_is_a_one_line_configuration_error(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = isolated_env / "latin1.toml"
+    config.write_bytes(b"[neo4j]\n" + NOT_UTF8)
+
+    assert main(["doctor", "--config", str(config)]) == 2
+
+    err = capsys.readouterr().err
+    assert err == (
+        f"spark-lineage: configuration error: config file {config} is not UTF-8 text (byte 12)\n"
+    )
