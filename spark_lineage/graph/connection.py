@@ -2,7 +2,9 @@
 
 The messages name the host and user but never the password; :func:`describe_failure` is what the
 CLI, ``doctor`` and the sink log, so a wrong password, a wrong host or a TLS mismatch each read as
-what they are instead of a driver stack trace.
+what they are instead of a driver stack trace. Secrets are kept out where a message is built (the
+URI is shown as :attr:`~.Neo4jSettings.display_uri`; the driver's configuration errors, which quote
+the URI as given, are not repeated), never by searching a finished message for the password.
 """
 
 from __future__ import annotations
@@ -56,15 +58,15 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 def describe_failure(exc: BaseException, settings: Neo4jSettings) -> str:
     """One line saying what went wrong connecting to or writing to Neo4j, and what to check."""
     where = settings.display_uri
-    text = _safe_text(exc, settings)
+    text = _safe_text(exc)
     lowered = _chain_text(exc).lower()
     if isinstance(exc, neo4j_errors.AuthError):
         return (
             f"authentication failed for user {settings.user!r} at {where}: wrong user or "
             "password (set SPARK_LINEAGE_NEO4J_PASSWORD or [neo4j] password in the config file)"
         )
-    if isinstance(exc, neo4j_errors.ConfigurationError):
-        return f"invalid Neo4j configuration for {where}: {text}"
+    if isinstance(exc, neo4j_errors.ConfigurationError):  # its text quotes the URI as given
+        return f"the driver refuses the Neo4j settings for {where} (check the URI)"
     if _is_tls_failure(exc, lowered):
         if not settings.uses_tls:
             return (
@@ -128,12 +130,9 @@ def _is_tls_failure(exc: BaseException, lowered: str) -> bool:
     return "ssl" in lowered or "tls" in lowered or "certificate" in lowered
 
 
-def _safe_text(exc: BaseException, settings: Neo4jSettings) -> str:
-    """The exception text with the password scrubbed, in case anything echoed it."""
-    text = " ".join((str(exc) or type(exc).__name__).split())
-    if settings.password:
-        text = text.replace(settings.password, "***")
-    return text.replace(settings.uri, settings.display_uri)
+def _safe_text(exc: BaseException) -> str:
+    """The exception text on one line (driver texts hold host and port, never the password)."""
+    return " ".join((str(exc) or type(exc).__name__).split())
 
 
 #: Server answers that refuse one event's content (not the connection, login or database):

@@ -6,8 +6,10 @@ One resolution order for every entry point (CLI, sink, benchmark): explicit valu
 ``SPARK_LINEAGE_CONFIG`` or ``~/.config/spark-lineage/config.toml``, section ``[neo4j]``), which
 wins over the defaults (``bolt://127.0.0.1:7687``, user ``neo4j``).
 
-The password never appears in ``repr``, logs or error messages: :func:`redact_uri` strips any
-``user:password@`` part a URI may carry, and :class:`Neo4jSettings` hides the password field.
+The password never appears in ``repr``, logs or error messages: it is never put into one, so
+nothing has to be searched for and scrubbed afterwards. :func:`redact_uri` (what messages show of
+a URI) drops any ``user:password@`` part and the values of its query string (``?password=***``),
+and :class:`Neo4jSettings` hides the password field.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
 DEFAULT_USER = "neo4j"
@@ -83,18 +85,26 @@ def validate_uri(uri: str) -> None:
             f"Neo4j URI {redact_uri(uri)!r} must not carry credentials: give the user and "
             "password as settings (SPARK_LINEAGE_NEO4J_USER / _PASSWORD or the config file)"
         )
+    if parts.query and parts.scheme.startswith("bolt"):  # the driver would refuse, quoting it
+        raise SettingsError(
+            f"Neo4j URI {redact_uri(uri)!r} has a query string: only neo4j:// URIs take one "
+            "(routing context); give the password as a setting, never in the URI"
+        )
 
 
 def redact_uri(uri: str) -> str:
-    """Drop ``user:password@`` from a URI so it can be shown to people and logs."""
+    """The URI as people and logs may see it: no ``user:password@``, no query value, no fragment.
+
+    ``neo4j://host?policy=eu&password=x`` shows as ``neo4j://host?policy=***&password=***``.
+    """
     try:
         parts = urlsplit(uri)
     except ValueError:
         return "<unparseable uri>"
-    if "@" not in parts.netloc:
-        return uri
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    host = parts.netloc.rsplit("@", 1)[-1]
+    names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+    query = "&".join(f"{name}=***" for name in names) or ("***" if parts.query else "")
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 
 def default_config_path() -> Path:

@@ -273,3 +273,31 @@ def test_ctrl_c_during_load_says_what_was_loaded_and_exits_130(
     assert 10 <= loaded < 5000
     # The event being written when Ctrl-C came may have committed before the count went up.
     assert _runs(driver, namespace) in (loaded, loaded + 1)
+
+
+# --- secrets are masked where a message is built -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?password=s3cret-pw", "?region=eu&password=s3cret-pw", "?password=s3cret-pw&password=x"],
+)
+@pytest.mark.parametrize("scheme", ["bolt", "neo4j"])
+@pytest.mark.parametrize("command", [["doctor"], ["impact", "/nowhere", "--column", "a"]])
+def test_a_password_in_the_uri_query_is_never_echoed(
+    command: list[str],
+    scheme: str,
+    query: str,
+    cli_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    uri = cli_env.replace("bolt://", f"{scheme}://") + query
+    spool = ["--spool-dir", str(tmp_path / "spool")]
+
+    main([*command, "--uri", uri, *spool])  # works or fails, depending on the query
+
+    out = capsys.readouterr()
+    assert "s3cret-pw" not in out.out + out.err
+    if command == ["doctor"]:  # it always shows the URI it used
+        assert "password=***" in out.out + out.err

@@ -58,8 +58,20 @@ def test_a_refused_connection_points_at_host_and_port() -> None:
     assert message.startswith("connection refused by bolt://127.0.0.1:9")
 
 
-def test_the_password_is_scrubbed_from_any_driver_message() -> None:
-    settings = Neo4jSettings(uri="bolt://127.0.0.1:9", password="pw-123-secret")
-    message = describe_failure(RuntimeError("echo pw-123-secret back"), settings)
-    assert "pw-123-secret" not in message
-    assert "***" in message
+def test_a_one_letter_password_does_not_mangle_the_driver_message(plain_tcp_port: int) -> None:
+    # A plain TCP server that hangs up: the driver says "Couldn't connect to ...".
+    message = _failure(Neo4jSettings(uri=f"bolt://127.0.0.1:{plain_tcp_port}", password="o"))
+    assert message.startswith(f"cannot reach Neo4j at bolt://127.0.0.1:{plain_tcp_port}: ")
+    assert "Couldn't connect to" in message and "*" not in message
+
+
+def test_a_driver_configuration_error_is_not_repeated_as_it_quotes_the_uri() -> None:
+    # A duplicated query parameter: the driver refuses it, quoting the query string.
+    settings = Neo4jSettings(uri="neo4j://127.0.0.1:9?password=s3cret-pw&password=again")
+    with pytest.raises(Exception) as refused:
+        open_driver(settings)
+    assert "s3cret-pw" in str(refused.value)
+    assert describe_failure(refused.value, settings) == (
+        "the driver refuses the Neo4j settings for "
+        "neo4j://127.0.0.1:9?password=***&password=*** (check the URI)"
+    )

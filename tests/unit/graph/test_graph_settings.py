@@ -84,6 +84,19 @@ def test_redaction_leaves_uris_without_credentials_alone() -> None:
     assert redact_uri("neo4j+ssc://host:7687") == "neo4j+ssc://host:7687"
 
 
+def test_query_values_and_fragments_are_never_shown() -> None:
+    uri = "neo4j://db:7687?region=eu&password=s3cret-pw#s3cret-pw"
+    assert redact_uri(uri) == "neo4j://db:7687?region=***&password=***"
+    assert "s3cret-pw" not in Neo4jSettings(uri=uri).describe()
+
+
+def test_a_query_string_on_a_bolt_uri_is_refused_without_echoing_it() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Neo4jSettings(uri="bolt://db:7687?password=s3cret-pw")
+    assert "s3cret-pw" not in str(refused.value)
+    assert "bolt://db:7687?password=***" in str(refused.value)
+
+
 def test_spark_conf_keys_are_explicit_settings(tmp_path: Path) -> None:
     conf = {"spark.lineage.neo4j.uri": "bolt+ssc://h:1", "spark.lineage.neo4j.database": "lin"}
     env = {"SPARK_LINEAGE_CONFIG": str(_config(tmp_path, "")),
