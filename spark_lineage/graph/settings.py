@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
 DEFAULT_USER = "neo4j"
@@ -102,8 +102,8 @@ def redact_uri(uri: str) -> str:
     except ValueError:
         return "<unparseable uri>"
     host = parts.netloc.rsplit("@", 1)[-1]
-    names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
-    query = "&".join(f"{name}=***" for name in names) or ("***" if parts.query else "")
+    fields = parts.query.split("&") if parts.query else []
+    query = "&".join(f"{f.split('=', 1)[0]}=***" if "=" in f else "***" for f in fields)
     return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 

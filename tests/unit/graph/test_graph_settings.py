@@ -88,6 +88,7 @@ def test_query_values_and_fragments_are_never_shown() -> None:
     uri = "neo4j://db:7687?region=eu&password=s3cret-pw#s3cret-pw"
     assert redact_uri(uri) == "neo4j://db:7687?region=***&password=***"
     assert "s3cret-pw" not in Neo4jSettings(uri=uri).describe()
+    assert redact_uri("neo4j://db:7687?s3cret-pw") == "neo4j://db:7687?***"
 
 
 def test_a_query_string_on_a_bolt_uri_is_refused_without_echoing_it() -> None:
