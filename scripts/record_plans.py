@@ -48,7 +48,13 @@ from cases import (  # noqa: E402
 
 from spark_lineage.capture.plan import capture_plan  # noqa: E402
 from spark_lineage.lineage import extract_lineage  # noqa: E402
-from spark_lineage.lineage.labels import dependency_rows, edge_rows, input_labels  # noqa: E402
+from spark_lineage.lineage.labels import (  # noqa: E402
+    dependency_rows,
+    edge_rows,
+    input_labels,
+    schema_rows,
+    version_rows,
+)
 from spark_lineage.tools.spark_conf import delta_spark_conf  # noqa: E402
 
 ROOT = "/tmp/spark-lineage-fixtures"
@@ -123,6 +129,8 @@ def record_case(
             "dataset_dependencies": [list(d) for d in case.deps],
             "inputs": case.inputs,
             "outputs": 1 if case.pick == "write" else 0,
+            "versions": [list(v) for v in case.versions] if case.versions is not None else None,
+            "schema": case.schema,
         },
     }
 
@@ -146,6 +154,11 @@ def check(record: dict[str, Any]) -> list[str]:
         )
     if expected["inputs"] is not None and input_labels(lineage) != set(expected["inputs"]):
         problems.append(f"inputs {sorted(input_labels(lineage))}")
+    want_versions = expected.get("versions")
+    if want_versions is not None and version_rows(lineage) != {tuple(v) for v in want_versions}:
+        problems.append(f"versions {sorted(version_rows(lineage))}")
+    if expected.get("schema") is not None and schema_rows(lineage) != expected["schema"]:
+        problems.append(f"schema {schema_rows(lineage)}")
     return problems
 
 

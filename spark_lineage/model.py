@@ -185,7 +185,9 @@ class VersionInfo:
     """A Delta (or other versioned) table version: what was read, or what a write created.
 
     ``status`` says how sure we are: ``exact`` (proved), ``ambiguous`` (several commits matched;
-    ``candidates`` lists them), ``unknown`` (no way to tell).
+    ``candidates`` lists them), ``unknown`` (no way to tell). ``starting_version`` is set when a
+    read covers a range of versions rather than one snapshot (a Delta change data feed read:
+    the changes committed in ``starting_version`` .. ``version``, both included).
     """
 
     version: int | None
@@ -195,6 +197,7 @@ class VersionInfo:
     operation_metrics: Mapping[str, str] = field(default_factory=dict)
     status: str = "exact"
     candidates: tuple[int, ...] = ()
+    starting_version: int | None = None
 
     def to_dict(self) -> JsonDict:
         return {
@@ -205,6 +208,7 @@ class VersionInfo:
             "operation_metrics": dict(self.operation_metrics),
             "status": self.status,
             "candidates": list(self.candidates),
+            "starting_version": self.starting_version,
         }
 
     @classmethod
@@ -217,6 +221,7 @@ class VersionInfo:
             operation_metrics=dict(data.get("operation_metrics") or {}),
             status=str(data.get("status", "exact")),
             candidates=tuple(data.get("candidates") or ()),
+            starting_version=data.get("starting_version"),
         )
 
 

@@ -26,6 +26,14 @@ Spark 4.1 with Delta 4.4 (seen with a Hive metastore and with the in-memory cata
 Each command that holds plans in plain fields (not children) names them here too, so that the
 capture walks them (``CommandShape.nested_plans``); Delta's DML commands name the operation
 their commit is recorded under (``CommandShape.delta_operation``).
+
+Delta also writes tables without a query, as a copy of a snapshot
+(``CommandShape.copies_snapshot``): ``RESTORE TABLE t TO VERSION AS OF n`` is a
+``RestoreTableCommand`` (its ``sourceTable`` is ``t`` time-travelled to ``n``), and
+``CREATE [OR REPLACE] TABLE c SHALLOW CLONE s [VERSION AS OF n]`` is a ``CreateDeltaTableCommand``
+whose ``query`` is a :data:`CLONE_QUERY` (a ``CreateDeltaTableCommand`` without one is
+``CREATE TABLE ... LIKE``, which writes no data). Delta OSS has no ``DEEP CLONE`` (a parse error
+in SQL, ``unsupportedDeepCloneException`` in the ``DeltaTable`` API).
 """
 
 from __future__ import annotations
@@ -37,7 +45,9 @@ from typing import Any
 from spark_lineage.model import WriteStep
 
 __all__ = [
+    "CLONE_QUERY",
     "COMMANDS",
+    "DELTA_COPY_OPERATIONS",
     "DELTA_DML_OPERATIONS",
     "NESTED_PLAN_FIELDS",
     "STAGED_TABLE_KINDS",
@@ -56,6 +66,8 @@ class CommandShape:
     nestable: bool = False
     #: Delta commits of this command carry this operation name.
     delta_operation: str | None = None
+    #: Writes a copy of a Delta snapshot (its columns unchanged), not the result of a query.
+    copies_snapshot: bool = False
 
 
 COMMANDS: Mapping[str, CommandShape] = {
@@ -74,7 +86,13 @@ COMMANDS: Mapping[str, CommandShape] = {
     "MergeIntoCommand": CommandShape(nested_plans=("source", "target"), delta_operation="MERGE"),
     "UpdateCommand": CommandShape(nested_plans=("target",), delta_operation="UPDATE"),
     "DeleteCommand": CommandShape(nested_plans=("target",), delta_operation="DELETE"),
+    # Delta copies of a snapshot: RESTORE, SHALLOW CLONE
+    "RestoreTableCommand": CommandShape(delta_operation="RESTORE", copies_snapshot=True),
+    "CreateDeltaTableCommand": CommandShape(delta_operation="CLONE", copies_snapshot=True),
 }
+
+#: The ``query`` of a ``CreateDeltaTableCommand`` that clones a table.
+CLONE_QUERY = "CloneTableCommand"
 
 #: command name -> the plan fields the capture walks besides the children.
 NESTED_PLAN_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -83,7 +101,16 @@ NESTED_PLAN_FIELDS: Mapping[str, tuple[str, ...]] = {
 
 #: Delta DML command name -> the operation of its commit.
 DELTA_DML_OPERATIONS: Mapping[str, str] = {
-    name: shape.delta_operation for name, shape in COMMANDS.items() if shape.delta_operation
+    name: shape.delta_operation
+    for name, shape in COMMANDS.items()
+    if shape.delta_operation and not shape.copies_snapshot
+}
+
+#: Delta command name -> the operation of its commit, for the commands that copy a snapshot.
+DELTA_COPY_OPERATIONS: Mapping[str, str] = {
+    name: shape.delta_operation
+    for name, shape in COMMANDS.items()
+    if shape.delta_operation and shape.copies_snapshot
 }
 
 #: V2 tables that exist only inside a CTAS/RTAS that is being executed.

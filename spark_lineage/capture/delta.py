@@ -11,6 +11,7 @@ Public API (what the agent calls):
 - :func:`resolve_delta_write` - the Delta table a command wrote and the exact commit it created,
   matched against the table's recent commits (``spark_lineage.versions.match_write``).
 - :func:`delta_facts` - both, as JSON-compatible data for ``CapturedPlan.facts``.
+- :func:`delta_copy` - what a RESTORE / SHALLOW CLONE copies (source snapshot, columns, target).
 - :func:`delta_read_version` / :func:`delta_table_path` - the same for one leaf relation.
 
 Py4J objects are typed ``Any``. Cost (measured, ~0.15-0.2 ms per py4j round trip): reads ~39
@@ -21,6 +22,7 @@ for ``file:`` tables). See docs/delta-versions.md.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -42,7 +44,7 @@ from spark_lineage.versions import (
     WriteFingerprint,
     match_write,
 )
-from spark_lineage.write_commands import DELTA_DML_OPERATIONS
+from spark_lineage.write_commands import CLONE_QUERY, DELTA_COPY_OPERATIONS, DELTA_DML_OPERATIONS
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,27 @@ class DeltaWrite:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class DeltaCopy:
+    """A Delta command that writes a copy of a snapshot (RESTORE, SHALLOW CLONE), not a query.
+
+    ``source`` is the snapshot copied (RESTORE: the table itself at the version restored; CLONE:
+    the source table at the version cloned), with ``source_format`` (``delta``, or ``parquet``/
+    ``iceberg`` for a clone of those; then the read has no version). ``columns`` are the
+    snapshot's schema fields as Spark's JSON (``{"name", "type", ...}``): the written table gets
+    exactly these columns. ``parameters`` are the ``commitInfo.operationParameters`` entries the
+    command's commit must carry.
+    """
+
+    command: str
+    target_path: str
+    target_table: str | None
+    source: DeltaRead
+    source_format: str
+    columns: tuple[JsonDict, ...]
+    parameters: dict[str, str]
+
+
 # --- reads ------------------------------------------------------------------------------------
 
 
@@ -145,10 +168,13 @@ def delta_reads(query_execution: JavaObject) -> tuple[DeltaRead, ...]:
     version (a table missing from the scan, or a time-travel version missing from it); it also
     tells which reads were time travel. Both walks include the inner plans of
     commands (the query of a CTAS/INSERT/save, the target of UPDATE/DELETE, source and target of
-    MERGE) and all subqueries.
+    MERGE) and all subqueries. A change data feed read (``readChangeFeed``, ``table_changes``)
+    reports the range of versions whose changes it read. RESTORE and SHALLOW CLONE read the
+    snapshot they copy (:func:`delta_copy`), a field of the command rather than a leaf.
     """
     scanned = _delta_leaves(query_execution.optimizedPlan())
-    analysed = _delta_leaves(query_execution.analyzed())
+    analyzed_plan = query_execution.analyzed()
+    analysed = _delta_leaves(analyzed_plan)
     time_travel = {(r.path, r.version.version) for r in analysed if r.time_travel}
     reads = [
         DeltaRead(r.path, r.table, r.version, (r.path, r.version.version) in time_travel)
@@ -162,6 +188,9 @@ def delta_reads(query_execution: JavaObject) -> tuple[DeltaRead, ...]:
         if r.path not in scanned_paths
         or (r.time_travel and (r.path, r.version.version) not in scanned_versions)
     )
+    copy = _copy(query_execution, analyzed_plan)
+    if copy is not None and copy.source_format == "delta":
+        reads.append(copy.source)
     return tuple(reads)
 
 
@@ -187,9 +216,12 @@ def _delta_leaves(plan: JavaObject) -> list[DeltaRead]:
 def _leaf_facts(leaf: JavaObject) -> DeltaRead | None:
     name = leaf.getClass().getSimpleName()
     if name in ("LogicalRelation", "FileSourceScanExec"):
+        relation = leaf.relation()
         try:
-            index = leaf.relation().location()
-        except Exception:  # not a HadoopFsRelation: not Delta
+            index = relation.location()
+        except Exception:  # not a HadoopFsRelation: a change data feed, or not Delta
+            if name == "LogicalRelation" and _is_change_feed(relation):
+                return _change_feed_facts(leaf, relation)
             return None
         facts = _index_facts(index, None)
         if facts is None:
@@ -232,6 +264,35 @@ def _index_facts(index: JavaObject, table: str | None) -> DeltaRead | None:
     )
 
 
+def _is_change_feed(relation: JavaObject) -> bool:
+    return str(relation.getClass().getSimpleName()) == "DeltaCDFRelation"
+
+
+def change_feed_path(relation: JavaObject) -> str:
+    """The table path of a change data feed relation (``DeltaCDFRelation``)."""
+    return str(relation.snapshotWithSchemaMode().snapshot().deltaLog().dataPath().toString())
+
+
+def _change_feed_facts(leaf: JavaObject, relation: JavaObject) -> DeltaRead:
+    """A change data feed read: the changes of ``startingVersion`` .. ``endingVersion``.
+
+    Without an ``endingVersion`` Delta reads up to the latest version when the scan runs; the
+    version reported then is the snapshot the relation was analysed with (the latest one then).
+    """
+    snapshot = relation.snapshotWithSchemaMode().snapshot()
+    ending = option(relation.endingVersion())
+    starting = option(relation.startingVersion())
+    table = catalog_name(leaf.catalogTable()) or catalog_name(relation.catalogTableOpt())
+    return DeltaRead(
+        path=change_feed_path(relation),
+        table=table,
+        version=VersionInfo(
+            version=int(ending) if ending is not None else int(snapshot.version()),
+            starting_version=int(starting) if starting is not None else None,
+        ),
+    )
+
+
 def _table_v2_facts(table: JavaObject) -> DeltaRead:
     snapshot = table.initialSnapshot()
     return DeltaRead(
@@ -240,6 +301,75 @@ def _table_v2_facts(table: JavaObject) -> DeltaRead:
         version=VersionInfo(version=int(snapshot.version())),
         time_travel=bool(table.timeTravelOpt().isDefined()),
     )
+
+
+# --- snapshot copies: RESTORE, SHALLOW CLONE ---------------------------------------------------
+
+
+def delta_copy(query_execution: JavaObject) -> DeltaCopy | None:
+    """The snapshot a RESTORE / SHALLOW CLONE copies and the table it writes; None otherwise."""
+    return _copy(query_execution, query_execution.analyzed())
+
+
+def _copy(query_execution: JavaObject, plan: JavaObject) -> DeltaCopy | None:
+    name = str(plan.nodeName())
+    if name not in DELTA_COPY_OPERATIONS:
+        return None
+    if DELTA_COPY_OPERATIONS[name] == "RESTORE":
+        return _restore(plan, name)
+    query = option(plan.query())
+    if query is None or str(query.getClass().getSimpleName()) != CLONE_QUERY:
+        return None  # CREATE TABLE ... LIKE: no data copied
+    return _clone(query_execution, plan, query, name)
+
+
+def _restore(plan: JavaObject, name: str) -> DeltaCopy:
+    """``RESTORE t TO VERSION|TIMESTAMP AS OF``: ``sourceTable`` is ``t`` time-travelled there."""
+    table = plan.sourceTable()
+    source = _table_v2_facts(table)
+    spec = option(table.timeTravelOpt())
+    version = option(spec.version()) if spec is not None else None
+    return DeltaCopy(
+        command=name,
+        target_path=source.path,
+        target_table=source.table,
+        source=source,
+        source_format="delta",
+        columns=_schema_fields(table.initialSnapshot().schema()),
+        parameters={"version": str(version)} if version is not None else {},
+    )
+
+
+def _clone(qe: JavaObject, plan: JavaObject, query: JavaObject, name: str) -> DeltaCopy:
+    """``CREATE TABLE c SHALLOW CLONE s [VERSION AS OF n]``: a ``CloneSource`` and a target."""
+    cloned = query.sourceTable()
+    source_format = str(cloned.format()).lower()  # CloneSourceFormat: "Delta", "Parquet"
+    snapshot = option(cloned.snapshot())
+    version = int(snapshot.version()) if snapshot is not None else None
+    source = DeltaRead(
+        path=str(cloned.dataPath().toString()),
+        table=catalog_name(cloned.catalogTable()),
+        version=VersionInfo(version=version),
+        time_travel=bool(cloned.timeTravelOpt().isDefined()),
+    )
+    target_table = None
+    if not bool(plan.tableByPath()):
+        catalog = qe.sparkSession().sessionState().catalog()
+        target_table = str(catalog.qualifyIdentifier(plan.table().identifier()).unquotedString())
+    return DeltaCopy(
+        command=name,
+        target_path=_qualified_path(qe.sparkSession(), str(query.targetPath().toString())),
+        target_table=target_table,
+        source=source,
+        source_format=source_format,
+        columns=_schema_fields(cloned.schema()),
+        parameters={"sourceVersion": str(version)} if version is not None else {},
+    )
+
+
+def _schema_fields(struct_type: JavaObject) -> tuple[JsonDict, ...]:
+    """A ``StructType``'s fields as Spark's JSON (one round trip)."""
+    return tuple(json.loads(str(struct_type.json())).get("fields") or ())
 
 
 # --- writes -----------------------------------------------------------------------------------
@@ -394,6 +524,17 @@ def _write_target(
             operations | {"WRITE"}, parameters={"mode": "Overwrite", "predicate": replace_where}))
     if name in DELTA_DML_OPERATIONS:
         return _dml_target(qe, plan, name, window)
+    if name in DELTA_COPY_OPERATIONS:
+        copy = delta_copy(qe)
+        if copy is None:
+            return None
+        operations = frozenset({DELTA_COPY_OPERATIONS[name]})
+        return _WriteTarget(
+            copy.target_path,
+            copy.target_table,
+            name,
+            window.fingerprint(operations, parameters=copy.parameters),
+        )
     return None
 
 
@@ -570,8 +711,11 @@ def _write_option(plan: JavaObject, key: str) -> str | None:
 
 
 __all__ = [
+    "DeltaCopy",
     "DeltaRead",
     "DeltaWrite",
+    "change_feed_path",
+    "delta_copy",
     "delta_facts",
     "delta_read_version",
     "delta_reads",

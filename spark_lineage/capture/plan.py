@@ -39,10 +39,14 @@ paths, data source formats, save modes, V2 tables, table locations).
         "node": "InsertIntoHadoopFsRelationCommand" | "AppendData" | ...,
         "paths": [...], "format": ..., "table": ...,          # as for relations
         "mode": "Append" | "Overwrite" | "ErrorIfExists" | "Ignore" | "OverwritePartitions"
-                | "Create" | "Replace" | "Merge" | "Update" | "Delete" | null,
+                | "Create" | "Replace" | "Merge" | "Update" | "Delete" | "Restore" | "Clone"
+                | null,
         "column_names": ["a", "b"] | null,      # target columns Spark matches by position
         "partition": {"day": "2024-01-01" | null}   # only InsertIntoHiveTable: the table's
                                                     # partition columns, static value or null
+        "source": {...}                         # only RESTORE / SHALLOW CLONE: the snapshot
+                                                # copied, as for relations plus "columns":
+                                                # [{"name", "type", ...}] (Spark's JSON)
       },
       "errors": ["...", ...],                   # what could not be read (partial facts)
       # only when the query read a Delta table or wrote anything (capture/delta.py):
@@ -61,11 +65,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from spark_lineage.capture.delta import delta_facts
+from spark_lineage.capture.delta import change_feed_path, delta_copy, delta_facts
 from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, option_str, seq
 from spark_lineage.capture.transfer import active_jvm, plan_json_text
 from spark_lineage.model import CapturedPlan, JsonDict
+from spark_lineage.write_commands import DELTA_COPY_OPERATIONS
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +174,12 @@ def _v1_identity(leaf: Any) -> JsonDict:
     if catalog_table is not None:
         fact["table"] = str(catalog_table.identifier().unquotedString())
         fact["format"] = option_str(catalog_table.provider())
-    if _is_instance(relation, "org.apache.spark.sql.execution.datasources.HadoopFsRelation"):
+    if kind == "DeltaCDFRelation":  # a change data feed read (readChangeFeed, table_changes)
+        fact["paths"] = [change_feed_path(relation)]
+        fact["format"] = "delta"
+        if fact["table"] is None:
+            fact["table"] = catalog_name(relation.catalogTableOpt())
+    elif _is_instance(relation, "org.apache.spark.sql.execution.datasources.HadoopFsRelation"):
         location = relation.location()
         fact["paths"] = _split(location.rootPaths().mkString(_SEP))
         if "Tahoe" in str(location.getClass().getSimpleName()):
@@ -245,6 +255,9 @@ def _write_facts(query_execution: Any, plan: Any) -> JsonDict | None:
     handler = _WRITE_HANDLERS.get(node)
     if handler is None:
         return None
+    target = handler(query_execution, plan)
+    if target is None:  # a command of a writing class that writes no data this time
+        return None
     fact: JsonDict = {
         "node": node,
         "paths": [],
@@ -253,7 +266,7 @@ def _write_facts(query_execution: Any, plan: Any) -> JsonDict | None:
         "mode": None,
         "column_names": None,
     }
-    fact.update(handler(query_execution, plan))
+    fact.update(target)
     return fact
 
 
@@ -389,7 +402,28 @@ def _delta_dml(_: Any, cmd: Any) -> JsonDict:
     return fact
 
 
-_WRITE_HANDLERS: dict[str, Callable[[Any, Any], JsonDict]] = {
+def _delta_copy(query_execution: Any, _: Any) -> JsonDict | None:
+    """RESTORE / SHALLOW CLONE: the table written and the snapshot it copies (None for
+    ``CREATE TABLE ... LIKE``, which copies no data)."""
+    copy = delta_copy(query_execution)
+    if copy is None:
+        return None
+    return {
+        "paths": [copy.target_path],
+        "format": "delta",
+        "table": copy.target_table,
+        "mode": DELTA_COPY_OPERATIONS[copy.command].title(),  # "Restore", "Clone"
+        "column_names": [str(f.get("name")) for f in copy.columns],
+        "source": {
+            "paths": [copy.source.path],
+            "format": copy.source_format,
+            "table": copy.source.table,
+            "columns": list(copy.columns),
+        },
+    }
+
+
+_WRITE_HANDLERS: dict[str, Callable[[Any, Any], JsonDict | None]] = {
     "InsertIntoHadoopFsRelationCommand": _insert_into_fs,
     "CreateDataSourceTableAsSelectCommand": _create_table_as_select_v1,
     "SaveAsV1TableCommand": _create_table_as_select_v1,
@@ -405,4 +439,5 @@ _WRITE_HANDLERS: dict[str, Callable[[Any, Any], JsonDict]] = {
     "MergeIntoCommand": _delta_dml,
     "UpdateCommand": _delta_dml,
     "DeleteCommand": _delta_dml,
+    **dict.fromkeys(DELTA_COPY_OPERATIONS, _delta_copy),
 }

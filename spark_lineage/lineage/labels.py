@@ -8,10 +8,11 @@ its catalog table (``default.people``), else the last segment of its path (``out
 from __future__ import annotations
 
 from spark_lineage.lineage.datasets import MEMORY
-from spark_lineage.model import ColumnRef, DatasetRef, QueryLineage, Transformation
+from spark_lineage.model import ColumnRef, DatasetRef, QueryLineage, Transformation, VersionInfo
 
 EdgeRow = tuple[str, str, str]
 DepRow = tuple[str, str]
+VersionRow = tuple[str, str, str]
 
 
 def dataset_label(dataset: DatasetRef) -> str:
@@ -51,3 +52,32 @@ def dependency_rows(lineage: QueryLineage) -> set[DepRow]:
 
 def input_labels(lineage: QueryLineage) -> set[str]:
     return {dataset_label(i.dataset) for i in lineage.inputs}
+
+
+def version_label(version: VersionInfo) -> str:
+    """``"3"``; ``"1..2"`` for a read of a range of versions; the status when there is no number."""
+    if version.version is None:
+        return version.status
+    if version.starting_version is not None:
+        return f"{version.starting_version}..{version.version}"
+    return str(version.version)
+
+
+def version_rows(lineage: QueryLineage) -> set[VersionRow]:
+    """``("in" | "out", dataset label, version label)`` for every versioned input and output."""
+    rows = {
+        ("in", dataset_label(i.dataset), version_label(i.version))
+        for i in lineage.inputs
+        if i.version
+    }
+    rows.update(
+        ("out", dataset_label(o.dataset), version_label(o.version))
+        for o in lineage.outputs
+        if o.version
+    )
+    return rows
+
+
+def schema_rows(lineage: QueryLineage) -> list[str]:
+    """The written schema of the (first) output as ``name:type`` labels."""
+    return [f"{f.name}:{f.type}" for f in lineage.outputs[0].schema] if lineage.outputs else []

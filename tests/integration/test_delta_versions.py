@@ -530,3 +530,69 @@ def test_queries_that_write_no_delta_table_resolve_to_none(
 
     assert finished
     assert all(resolve_delta_write(f.query_execution, f.ended_at_ms) is None for f in finished)
+
+
+# --- change data feed, RESTORE, SHALLOW CLONE -------------------------------------------------
+
+
+def test_a_change_data_feed_read_reports_the_range_of_versions_it_read(
+    spark: Any, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "feed")
+    spark.sql(rows(2)).write.format("delta").option("delta.enableChangeDataFeed", "true").save(
+        path
+    )
+    spark.sql(rows(4, 2)).write.format("delta").mode("append").save(path)
+    spark.sql(f"DELETE FROM delta.`{path}` WHERE id = 0")  # noqa: S608
+    changes = spark.read.format("delta").option("readChangeFeed", "true")
+
+    ranged = changes.option("startingVersion", 1).option("endingVersion", 2).load(path)
+    open_ended = changes.option("startingVersion", 1).load(path)
+    in_sql = spark.sql(f"SELECT * FROM table_changes_by_path('{path}', 0, 1)")  # noqa: S608
+
+    for df, (start, end) in ((ranged, (1, 2)), (open_ended, (1, 2)), (in_sql, (0, 1))):
+        (read,) = delta_reads(df._jdf.queryExecution())
+        assert read.path == "file:" + path
+        assert (read.version.starting_version, read.version.version) == (start, end)
+
+
+def test_restore_resolves_to_its_commit_and_reads_the_version_it_restored(
+    spark: Any, recorder: QueryRecorder
+) -> None:
+    spark.sql("DROP TABLE IF EXISTS restore_me")
+    spark.sql(f"CREATE TABLE restore_me USING delta AS {rows(2)}")
+    spark.sql(f"INSERT INTO restore_me {rows(4, 2)}")
+    finished = recorder.run(lambda: spark.sql("RESTORE TABLE restore_me TO VERSION AS OF 0"))
+    command = next(f for f in finished if f.function_name == "command")
+
+    facts = delta_facts(command.query_execution, command.ended_at_ms)
+
+    written = facts["delta_write"]
+    assert written["version"]["status"] == "exact"
+    assert written["version"]["version"] == 2 == max(history(spark, "restore_me"))
+    assert history(spark, "restore_me")[2] == "RESTORE"
+    assert written["version"]["operation_parameters"]["version"] == "0"
+    assert written["table"] == "spark_catalog.default.restore_me"
+    reads = [(r["version"]["version"], r["time_travel"]) for r in facts["delta_reads"]]
+    assert reads == [(0, True)]
+    assert facts["delta_errors"] == []
+
+
+def test_a_shallow_clone_resolves_to_the_clones_first_commit_and_reads_the_source_version(
+    spark: Any, recorder: QueryRecorder, tmp_path: Path
+) -> None:
+    spark.sql("DROP TABLE IF EXISTS clone_source")
+    spark.sql(f"CREATE TABLE clone_source USING delta AS {rows(2)}")
+    spark.sql(f"INSERT INTO clone_source {rows(4, 2)}")
+    target = str(tmp_path / "clone")
+
+    written = recorder.write(
+        lambda: spark.sql(
+            f"CREATE TABLE delta.`{target}` SHALLOW CLONE clone_source VERSION AS OF 0"
+        )
+    )
+
+    assert_created(spark, written, f"delta.`{target}`", "CLONE")
+    assert written.version.version == 0
+    assert written.path == "file:" + target
+    assert written.version.operation_parameters["sourceVersion"] == "0"

@@ -32,7 +32,7 @@ from cases import (
     session_kind,
     setup,
 )
-from lineage_assertions import assert_column_lineage
+from lineage_assertions import assert_column_lineage, assert_versions_and_schema
 
 from spark_lineage.capture.plan import capture_plan
 from spark_lineage.lineage import extract_lineage
@@ -79,6 +79,8 @@ def test_live_case(case: Case, live: tuple[Any, Any, dict[str, str]]) -> None:
     assert_column_lineage(
         lineage, relabel(case.edges), relabel(case.deps), inputs if case.inputs else None
     )
+    versions = relabel(case.versions) if case.versions is not None else None
+    assert_versions_and_schema(lineage, versions, case.schema)
     for output in lineage.outputs:
         assert output.conservative == ()
 

@@ -16,7 +16,15 @@ The commands read their target (a plan nested in the ``target`` field) and write
   (Delta spells out every untouched column of ``UPDATE SET *``) adds nothing. The merge
   condition is a dataset-wide JOIN dependency on both sides; delete clauses' conditions decide
   which rows survive (FILTER); the source query's own dependencies (its filters, grouping,
-  joins) carry over.
+  joins) carry over. With schema evolution (``MERGE WITH SCHEMA EVOLUTION`` or
+  ``spark.databricks.delta.schema.autoMerge.enabled``) an action may name a source column the
+  target does not have yet: it becomes a target column with that action's origins only (no old
+  value to keep), and the written schema is the command's ``migratedSchema``.
+- ``RestoreTableCommand`` and ``CreateDeltaTableCommand`` cloning a table (SHALLOW CLONE): the
+  written table is a copy of a snapshot (RESTORE: the table itself at the version restored;
+  CLONE: the source at the version cloned), so every column of that snapshot is an IDENTITY edge
+  from the same column of the snapshot. The JSON leaves the source out (``sourceTable: null``):
+  it comes from the capture fact ``write.source``.
 
 The written dataset is the Delta write fact (``facts["delta_write"]``, from
 ``capture.delta.delta_facts``), else the generic write fact, else the command's ``catalogTable``.
@@ -55,6 +63,7 @@ from spark_lineage.lineage.tree import (
     is_flat_tree,
 )
 from spark_lineage.model import DatasetRef
+from spark_lineage.write_commands import CLONE_QUERY, DELTA_COPY_OPERATIONS
 
 
 def delta_update(node: PlanNode, ctx: LineageContext) -> WriteResult:
@@ -114,8 +123,54 @@ def delta_merge(node: PlanNode, ctx: LineageContext) -> WriteResult:
                     continue
                 value_origins = expression_origins(value, ctx, IDENTITY)
                 columns.setdefault(name, set()).update(value_origins, steer)
+    types.update(_schema_types(node.fields.get("migratedSchema"), types))
     result = tuple((name, types.get(name), frozenset(o)) for name, o in columns.items())
     return WriteResult(refs, result, Deps.of(join | survivors, (source.deps,)), "Merge")
+
+
+def _schema_types(schema: Any, known: dict[str, Any]) -> dict[str, Any]:
+    """Types of the columns a schema evolution adds (``migratedSchema``, Spark's struct JSON)."""
+    fields = schema.get("fields") if isinstance(schema, dict) else None
+    return {
+        str(f["name"]): f.get("type")
+        for f in fields or ()
+        if isinstance(f, dict) and "name" in f and f["name"] not in known
+    }
+
+
+def delta_copy(node: PlanNode, ctx: LineageContext) -> WriteResult:
+    """``RESTORE TABLE t TO VERSION AS OF n``, ``CREATE TABLE c SHALLOW CLONE s``."""
+    fact = ctx.facts.get("write") or {}
+    source = fact.get("source") or {}
+    if not fact:
+        if _copies_data(node):
+            ctx.warn(f"{node.cls}: the table copied and written are unknown (no capture facts)")
+        return WriteResult((), (), NO_DEPS, None)
+    refs = tuple(datasets_from_fact(fact))
+    sources = datasets_from_fact(source)
+    fields = [f for f in source.get("columns") or () if isinstance(f, dict) and "name" in f]
+    if not refs or not sources:
+        ctx.warn(f"{node.cls}: the table copied or written is unknown")
+        return WriteResult(refs, (), NO_DEPS, fact.get("mode"))
+    index = ctx.read(sources[0], [(str(f["name"]), type_name(f.get("type"))) for f in fields])
+    columns = tuple(
+        (
+            str(f["name"]),
+            f.get("type"),
+            frozenset({(ctx.source(index, str(f["name"])), IDENTITY, False)}),
+        )
+        for f in fields
+    )
+    return WriteResult(refs, columns, NO_DEPS, fact.get("mode"))
+
+
+def _copies_data(node: PlanNode) -> bool:
+    """False only for ``CREATE TABLE ... LIKE``: a ``CreateDeltaTableCommand`` that clones
+    nothing (RESTORE has no ``query`` field at all)."""
+    if "query" not in node.fields:
+        return True
+    query: Any = node.fields.get("query")
+    return is_flat_tree(query) and str(query[0].get("class", "")).endswith(f".{CLONE_QUERY}")
 
 
 def _clause_condition(clause: Expr, ctx: LineageContext, mode: Subtype) -> Origins:
@@ -182,4 +237,5 @@ WRITES: tuple[tuple[frozenset[str], WriteRule], ...] = (
     (frozenset({"UpdateCommand"}), delta_update),
     (frozenset({"DeleteCommand"}), delta_delete),
     (frozenset({"MergeIntoCommand"}), delta_merge),
+    (frozenset(DELTA_COPY_OPERATIONS), delta_copy),
 )

@@ -4,6 +4,12 @@ Identity comes from the capture facts (matched by the relation's first output ex
 table (``HiveTableRelation``) is named by its location like any other catalog table. Without
 facts the JSON's ``catalogTable`` (a Hive table's ``tableMeta``) names a table; in-memory sources
 (``LogicalRDD``, ``LocalRelation``, ``Range``) are inputs in namespace ``memory``, never dropped.
+
+A Delta change data feed read (``readChangeFeed``, ``table_changes``: capture names its relation
+``DeltaCDFRelation``) reads the table's own columns plus :data:`CHANGE_FEED_COLUMNS`. Those
+describe the commit a row change belongs to (its kind, version and time), not the value of any
+column, so they have no column source (like a literal) and are not columns of the input; the
+range of versions read is on the input's version (``VersionInfo.starting_version``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,10 @@ from spark_lineage.lineage.rules._common import field_attrs
 from spark_lineage.lineage.schema import type_name
 from spark_lineage.lineage.tree import PlanNode
 from spark_lineage.model import DatasetRef
+
+#: Columns a change data feed read adds to the table's columns.
+CHANGE_FEED_COLUMNS = frozenset({"_change_type", "_commit_version", "_commit_timestamp"})
+_CHANGE_FEED_RELATION = "DeltaCDFRelation"
 
 _MEMORY_KINDS = {
     "LogicalRDD": "rdd",
@@ -32,14 +42,25 @@ _OUTPUT_FIELDS = {"HiveTableRelation": ("dataCols", "partitionCols")}
 def relation(node: PlanNode, ctx: LineageContext) -> NodeResult:
     fields = _OUTPUT_FIELDS.get(node.cls, ("output",))
     attrs = [Attr.of(a) for field in fields for a in field_attrs(node, field)]
-    columns = [(a.name, type_name(a.data_type)) for a in attrs]
+    read = _read_columns(attrs, ctx)
+    columns = [(a.name, type_name(a.data_type)) for a in attrs if a.expr_id in read]
     refs = _datasets(node, attrs, columns, ctx)
     indexes = [ctx.read(ref, columns) for ref in refs]
     for attr in attrs:
         ctx.origins[attr.expr_id] = frozenset(
-            (ctx.source(index, attr.name), IDENTITY, False) for index in indexes
+            (ctx.source(index, attr.name), IDENTITY, False)
+            for index in indexes
+            if attr.expr_id in read
         )
     return NodeResult(tuple(attrs))
+
+
+def _read_columns(attrs: list[Attr], ctx: LineageContext) -> set[int]:
+    """ExprIds of the output columns that are columns of the dataset read."""
+    fact = ctx.relations.get(attrs[0].expr_id) if attrs else None
+    if fact is not None and fact.get("relation") == _CHANGE_FEED_RELATION:
+        return {a.expr_id for a in attrs if a.name not in CHANGE_FEED_COLUMNS}
+    return {a.expr_id for a in attrs}
 
 
 def _datasets(

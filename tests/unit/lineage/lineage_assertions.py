@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from spark_lineage.lineage import extract_lineage
-from spark_lineage.lineage.labels import dependency_rows, edge_rows, input_labels
+from spark_lineage.lineage.labels import (
+    dependency_rows,
+    edge_rows,
+    input_labels,
+    schema_rows,
+    version_rows,
+)
 from spark_lineage.model import CapturedPlan, QueryLineage
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "plans"
@@ -47,3 +53,18 @@ def assert_column_lineage(
     )
     if inputs is not None:
         assert input_labels(lineage) == set(inputs)
+
+
+def assert_versions_and_schema(
+    lineage: QueryLineage,
+    versions: Iterable[Iterable[str]] | None,
+    schema: Iterable[str] | None,
+) -> None:
+    """The versions read and written (``version_rows`` labels, exactly) and the written schema,
+    each only when the case states it."""
+    if versions is not None:
+        want = {tuple(v) for v in versions}
+        got = version_rows(lineage)
+        assert got == want, f"missing versions {sorted(want - got)}\nextra {sorted(got - want)}"
+    if schema is not None:
+        assert schema_rows(lineage) == list(schema)

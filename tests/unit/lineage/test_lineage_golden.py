@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from lineage_assertions import assert_column_lineage, golden_cases, lineage_of
+from lineage_assertions import (
+    assert_column_lineage,
+    assert_versions_and_schema,
+    golden_cases,
+    lineage_of,
+)
 
 CASES = list(golden_cases())
 
@@ -27,6 +32,7 @@ def test_every_rule_family_has_recorded_cases() -> None:
         "relations",
         "writes",
         "hive",
+        "delta_history",
     }
     assert len(CASES) >= 60
 
@@ -38,6 +44,7 @@ def test_golden_case(name: str, case: dict[str, Any]) -> None:
     assert_column_lineage(
         lineage, expected["edges"], expected["dataset_dependencies"], expected["inputs"]
     )
+    assert_versions_and_schema(lineage, expected.get("versions"), expected.get("schema"))
     assert lineage.warnings == ()
     for output in lineage.outputs:
         assert output.conservative == (), f"{name}: unexpected conservative {output.conservative}"
@@ -76,7 +83,7 @@ def test_lineage_does_not_depend_on_exprid_numbering_even_from_zero(
     name: str, case: dict[str, Any]
 ) -> None:
     """A fresh JVM numbers attributes from 0: exprId 0 is an id like any other."""
-    shift = min(_expr_ids(case["plan"]["nodes"]))
+    shift = min(_expr_ids(case["plan"]["nodes"]), default=0)  # RESTORE's plan has no attribute
     facts = case["plan"].get("facts") or {}
     relations = [
         {**r, "expr_id": r["expr_id"] - shift} if "expr_id" in r else r

@@ -8,7 +8,12 @@ import pytest
 from spark_lineage.lineage.rules import RULES, WRITE_RULES, register
 from spark_lineage.lineage.rules.delta_commands import delta_merge
 from spark_lineage.model import WriteStep
-from spark_lineage.write_commands import DELTA_DML_OPERATIONS, NESTED_PLAN_FIELDS, write_step
+from spark_lineage.write_commands import (
+    DELTA_COPY_OPERATIONS,
+    DELTA_DML_OPERATIONS,
+    NESTED_PLAN_FIELDS,
+    write_step,
+)
 
 
 def first(*_: object) -> None:
@@ -63,3 +68,12 @@ def test_every_command_with_plans_in_fields_is_walked_and_every_dml_has_its_oper
         "UpdateCommand": "UPDATE",
         "DeleteCommand": "DELETE",
     }
+
+
+def test_restore_and_clone_are_delta_copies_with_their_operation_and_a_write_rule() -> None:
+    assert DELTA_COPY_OPERATIONS == {
+        "RestoreTableCommand": "RESTORE",
+        "CreateDeltaTableCommand": "CLONE",
+    }
+    assert set(DELTA_COPY_OPERATIONS) <= set(WRITE_RULES)
+    assert not set(DELTA_COPY_OPERATIONS) & set(DELTA_DML_OPERATIONS)
