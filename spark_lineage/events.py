@@ -19,7 +19,7 @@ from typing import Any
 import attr
 from openlineage.client import event_v2 as ol
 from openlineage.client import facet_v2 as olf
-from openlineage.client.generated.base import RunFacet
+from openlineage.client.generated.base import DatasetFacet, RunFacet
 from openlineage.client.serde import Serde
 from openlineage.client.uuid import generate_new_uuid
 
@@ -147,6 +147,20 @@ class SparkLineageQueryRunFacet(RunFacet):
     @staticmethod
     def _get_schema() -> str:
         return f"{_FACET_SCHEMA_BASE}#spark_lineage_query"
+
+
+@attr.define
+class SparkLineageVersionRangeDatasetFacet(DatasetFacet):
+    """A read of a range of versions, not one snapshot (custom input facet,
+    ``spark_lineage_versionRange``): a Delta change data feed read of the commits
+    ``startingVersion`` .. ``endingVersion`` (the ``version`` facet says ``endingVersion``)."""
+
+    startingVersion: int
+    endingVersion: int
+
+    @staticmethod
+    def _get_schema() -> str:
+        return f"{_FACET_SCHEMA_BASE}#spark_lineage_versionrange"
 
 
 @attr.define
@@ -278,6 +292,12 @@ def _dataset_facets(
         facets["version"] = olf.dataset_version_dataset.DatasetVersionDatasetFacet(
             datasetVersion=str(version.version), producer=PRODUCER
         )
+        if version.starting_version is not None:
+            facets["spark_lineage_versionRange"] = SparkLineageVersionRangeDatasetFacet(
+                startingVersion=version.starting_version,
+                endingVersion=version.version,
+                producer=PRODUCER,
+            )
     if dataset.table:
         facets["symlinks"] = olf.symlinks_dataset.SymlinksDatasetFacet(
             identifiers=[

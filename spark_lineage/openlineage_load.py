@@ -227,12 +227,16 @@ def _schema(item: Mapping[str, Any]) -> tuple[SchemaField, ...]:
 
 
 def _version(item: Mapping[str, Any]) -> VersionInfo | None:
-    raw = _mapping(_mapping(item, "facets"), "version").get("datasetVersion")
+    facets = _mapping(item, "facets")
+    raw = _mapping(facets, "version").get("datasetVersion")
     if raw is None:
         return None
     text = str(raw).strip()
     if text.isdigit():
-        return VersionInfo(version=int(text))
+        start = _mapping(facets, "spark_lineage_versionRange").get("startingVersion")
+        return VersionInfo(
+            version=int(text), starting_version=start if isinstance(start, int) else None
+        )
     return VersionInfo(version=None, status="unknown", operation_parameters={"raw": text})
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from graph_builders import CUSTOMERS, ORDERS, REPORT, col, report_event
 
 from spark_lineage.events import to_openlineage_json
-from spark_lineage.model import EventType, TransformationSubtype
+from spark_lineage.model import EventType, TransformationSubtype, VersionInfo
 from spark_lineage.openlineage_load import (
     LineError,
     parse_lines,
@@ -109,6 +110,24 @@ def test_our_own_wire_format_round_trips_the_lineage() -> None:
     assert {i.dataset.key for i in parsed.inputs} == {ORDERS.key, CUSTOMERS.key}
     assert parsed.outputs[0].dataset.key == REPORT.key
     assert parsed.outputs[0].dataset_dependencies[0][0].key == col(ORDERS, "status").key
+
+
+def test_a_change_data_feed_read_keeps_its_range_of_versions_on_the_wire() -> None:
+    original = report_event(run_id="0190a2b4-0000-7000-8000-00000000000b")
+    orders = replace(original.inputs[0], version=VersionInfo(7, starting_version=5))
+    ranged = replace(original, inputs=(orders, *original.inputs[1:]))
+
+    wire = json.loads(to_openlineage_json(ranged))
+    parsed = run_event_to_lineage(wire)
+
+    facets = wire["inputs"][0]["facets"]
+    assert facets["version"]["datasetVersion"] == "7"
+    assert facets["spark_lineage_versionRange"]["startingVersion"] == 5
+    assert facets["spark_lineage_versionRange"]["endingVersion"] == 7
+    assert parsed.inputs[0].version == VersionInfo(7, starting_version=5)
+    assert "spark_lineage_versionRange" not in json.loads(to_openlineage_json(original))[
+        "inputs"
+    ][0]["facets"]
 
 
 def test_malformed_lines_are_reported_with_their_line_numbers() -> None:
