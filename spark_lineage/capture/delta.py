@@ -540,9 +540,10 @@ def _write_target(
 
 def _dml_target(qe: JavaObject, plan: JavaObject, name: str, window: _Window) -> _WriteTarget:
     """UPDATE / DELETE / MERGE: target snapshot analysed, and the command's SQL metrics."""
-    if name == "UpdateCommand":
+    operation = DELTA_DML_OPERATIONS[name]
+    if operation == "UPDATE":
         index = plan.tahoeFileIndex()
-    elif name == "MergeIntoCommand":
+    elif operation == "MERGE":
         index = plan.targetFileIndex()
     else:
         index = next(
@@ -559,7 +560,7 @@ def _dml_target(qe: JavaObject, plan: JavaObject, name: str, window: _Window) ->
         facts = _index_facts(index, None)
         if facts is not None:
             path, after_version = facts.path, facts.version.version
-    if not path and name == "DeleteCommand":
+    if not path and operation == "DELETE":
         path = str(plan.deltaLog().dataPath().toString())
     executed = qe.executedPlan()
     command = (

@@ -70,7 +70,7 @@ from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, option_str, seq
 from spark_lineage.capture.transfer import active_jvm, plan_json_text
 from spark_lineage.model import CapturedPlan, JsonDict
-from spark_lineage.write_commands import DELTA_COPY_OPERATIONS
+from spark_lineage.write_commands import DELTA_COPY_OPERATIONS, DELTA_DML_OPERATIONS
 
 log = logging.getLogger(__name__)
 
@@ -436,8 +436,6 @@ _WRITE_HANDLERS: dict[str, Callable[[Any, Any], JsonDict | None]] = {
     "OverwritePartitionsDynamic": _v2_write,
     "CreateTableAsSelect": _create_table_as_select_v2,
     "ReplaceTableAsSelect": _create_table_as_select_v2,
-    "MergeIntoCommand": _delta_dml,
-    "UpdateCommand": _delta_dml,
-    "DeleteCommand": _delta_dml,
+    **dict.fromkeys(DELTA_DML_OPERATIONS, _delta_dml),
     **dict.fromkeys(DELTA_COPY_OPERATIONS, _delta_copy),
 }

@@ -63,7 +63,11 @@ from spark_lineage.lineage.tree import (
     is_flat_tree,
 )
 from spark_lineage.model import DatasetRef
-from spark_lineage.write_commands import CLONE_QUERY, DELTA_COPY_OPERATIONS
+from spark_lineage.write_commands import (
+    CLONE_QUERY,
+    DELTA_COPY_OPERATIONS,
+    DELTA_DML_OPERATIONS,
+)
 
 
 def delta_update(node: PlanNode, ctx: LineageContext) -> WriteResult:
@@ -233,9 +237,14 @@ def _condition(node: PlanNode, ctx: LineageContext, mode: Subtype) -> Origins | 
     return expression_origins(build_expr(value), ctx, mode) or EMPTY
 
 
+#: The rule of each Delta DML operation; the command classes are ``write_commands``' to name.
+_DML_RULES: dict[str, WriteRule] = {
+    "UPDATE": delta_update,
+    "DELETE": delta_delete,
+    "MERGE": delta_merge,
+}
+
 WRITES: tuple[tuple[frozenset[str], WriteRule], ...] = (
-    (frozenset({"UpdateCommand"}), delta_update),
-    (frozenset({"DeleteCommand"}), delta_delete),
-    (frozenset({"MergeIntoCommand"}), delta_merge),
+    *((frozenset({name}), _DML_RULES[op]) for name, op in DELTA_DML_OPERATIONS.items()),
     (frozenset(DELTA_COPY_OPERATIONS), delta_copy),
 )
