@@ -596,3 +596,23 @@ def test_a_shallow_clone_resolves_to_the_clones_first_commit_and_reads_the_sourc
     assert written.version.version == 0
     assert written.path == "file:" + target
     assert written.version.operation_parameters["sourceVersion"] == "0"
+
+
+def test_restore_to_a_timestamp_reads_the_version_that_was_current_then(
+    spark: Any, recorder: QueryRecorder
+) -> None:
+    spark.sql("DROP TABLE IF EXISTS restore_when")
+    spark.sql(f"CREATE TABLE restore_when USING delta AS {rows(2)}")
+    spark.sql(f"INSERT INTO restore_when {rows(4, 2)}")
+    stamps = spark.sql("DESCRIBE HISTORY restore_when").select("version", "timestamp").collect()
+    at_v0 = next(r.timestamp for r in stamps if r.version == 0).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    finished = recorder.run(
+        lambda: spark.sql(f"RESTORE TABLE restore_when TO TIMESTAMP AS OF '{at_v0}'")
+    )
+    command = next(f for f in finished if f.function_name == "command")
+    facts = delta_facts(command.query_execution, command.ended_at_ms)
+
+    assert facts["delta_write"]["version"]["status"] == "exact"
+    assert facts["delta_write"]["version"]["version"] == 2
+    assert [r["version"]["version"] for r in facts["delta_reads"]] == [0]
