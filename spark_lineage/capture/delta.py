@@ -27,7 +27,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -159,7 +159,9 @@ def delta_read_version(leaf: JavaObject) -> VersionInfo | None:
     return facts.version if facts else None
 
 
-def delta_reads(query_execution: JavaObject) -> tuple[DeltaRead, ...]:
+def delta_reads(
+    query_execution: JavaObject, analyzed_leaves: Sequence[tuple[Any, str]] | None = None
+) -> tuple[DeltaRead, ...]:
     """Every Delta table the query read, once per (path, version), in plan order.
 
     The optimized plan says which snapshot was scanned (Delta pins it while preparing the scan,
@@ -171,10 +173,13 @@ def delta_reads(query_execution: JavaObject) -> tuple[DeltaRead, ...]:
     MERGE) and all subqueries. A change data feed read (``readChangeFeed``, ``table_changes``)
     reports the range of versions whose changes it read. RESTORE and SHALLOW CLONE read the
     snapshot they copy (:func:`delta_copy`), a field of the command rather than a leaf.
+    ``analyzed_leaves`` are the analyzed plan's leaves when the caller walked them already.
     """
-    scanned = _delta_leaves(query_execution.optimizedPlan())
+    scanned = _delta_leaves(plan_leaves(query_execution.optimizedPlan()))
     analyzed_plan = query_execution.analyzed()
-    analysed = _delta_leaves(analyzed_plan)
+    if analyzed_leaves is None:
+        analyzed_leaves = plan_leaves(analyzed_plan)
+    analysed = _delta_leaves(analyzed_leaves)
     time_travel = {(r.path, r.version.version) for r in analysed if r.time_travel}
     reads = [
         DeltaRead(r.path, r.table, r.version, (r.path, r.version.version) in time_travel)
@@ -194,11 +199,11 @@ def delta_reads(query_execution: JavaObject) -> tuple[DeltaRead, ...]:
     return tuple(reads)
 
 
-def _delta_leaves(plan: JavaObject) -> list[DeltaRead]:
-    """Delta facts of the plan's leaves, once per (path, version, table)."""
+def _delta_leaves(leaves: Sequence[tuple[Any, str]]) -> list[DeltaRead]:
+    """Delta facts of a plan's leaves, once per (path, version, table)."""
     reads: list[DeltaRead] = []
     seen: set[tuple[str, int | None, str | None]] = set()
-    for leaf, _ in plan_leaves(plan):
+    for leaf, _ in leaves:
         try:
             facts = _leaf_facts(leaf)
         except Exception:  # one odd leaf must not lose the others
@@ -449,17 +454,23 @@ def resolve_delta_write(
     )
 
 
-def delta_facts(query_execution: JavaObject, ended_at_ms: int | None = None) -> JsonDict:
+def delta_facts(
+    query_execution: JavaObject,
+    ended_at_ms: int | None = None,
+    analyzed_leaves: Sequence[tuple[Any, str]] | None = None,
+) -> JsonDict:
     """Delta reads and write of one query as plain JSON data, for ``CapturedPlan.facts``.
 
     ``{"delta_reads": [DeltaRead.to_dict()...], "delta_write": DeltaWrite.to_dict() | None,
     "delta_errors": [...]}``. Never raises: a failure in one half (e.g. the plan of a failed query
     cannot be analysed) is noted in ``delta_errors`` (and logged at debug level) and leaves the
-    other half intact; the agent counts and logs errors once.
+    other half intact; the agent counts and logs errors once. ``analyzed_leaves``: the analyzed
+    plan's leaves, when the caller walked them already (:func:`plan_leaves`).
     """
     facts: JsonDict = {"delta_reads": [], "delta_write": None, "delta_errors": []}
     try:
-        facts["delta_reads"] = [r.to_dict() for r in delta_reads(query_execution)]
+        reads = delta_reads(query_execution, analyzed_leaves)
+        facts["delta_reads"] = [r.to_dict() for r in reads]
     except Exception as exc:
         log.debug("could not read the Delta versions a query read", exc_info=True)
         facts["delta_errors"].append(f"reads: {type(exc).__name__}: {exc}"[:500])

@@ -97,16 +97,17 @@ def capture_plan(
     plan = query_execution.analyzed()
     nodes = tuple(json.loads(plan_json(plan)))
     errors: list[str] = []
+    leaves = _guard(errors, "leaves", lambda: plan_leaves(plan))
     facts: JsonDict = {
         "schema": FACTS_SCHEMA_VERSION,
         "plan": "analyzed",
         "function_name": function_name,
-        "relations": _relation_facts(plan, errors),
+        "relations": _relation_facts(leaves or [], errors),
         "write": _guard(errors, "write", lambda: _write_facts(query_execution, plan)),
         "errors": errors,
     }
     if facts["write"] is not None or any(r.get("format") == "delta" for r in facts["relations"]):
-        facts.update(delta_facts(query_execution, ended_at_ms))
+        facts.update(delta_facts(query_execution, ended_at_ms, leaves))
     return CapturedPlan(nodes=nodes, facts=facts)
 
 
@@ -132,9 +133,9 @@ def _guard(errors: list[str], what: str, read: Callable[[], Any]) -> Any:
 # --- walking the JVM plan ------------------------------------------------------------------
 
 
-def _relation_facts(plan: Any, errors: list[str]) -> list[JsonDict]:
+def _relation_facts(leaves: list[tuple[Any, str]], errors: list[str]) -> list[JsonDict]:
     relations: list[JsonDict] = []
-    for leaf, node in _guard(errors, "leaves", lambda: plan_leaves(plan)) or []:
+    for leaf, node in leaves:
         if node in _JVM_RELATIONS:
             fact = _guard(errors, node, partial(_leaf_fact, leaf, node))
             if fact is not None:
