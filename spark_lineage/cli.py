@@ -37,6 +37,8 @@ from spark_lineage.graph.settings import (
     resolve_settings,
 )
 from spark_lineage.openlineage_load import LoadReport, load_openlineage_file
+from spark_lineage.reproduce import DEFAULT_DEPTH as REPRODUCE_DEFAULT_DEPTH
+from spark_lineage.reproduce import MAX_DEPTH as REPRODUCE_MAX_DEPTH
 from spark_lineage.sinks.neo4j import doctor, replay_spool
 
 Handler = Callable[[argparse.Namespace, Neo4jSettings], int]
@@ -133,7 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument(
         "target", help="<table or path>@<version> (newest if no @), or model:<name>@<version>"
     )
-    rebuild.add_argument("--depth", type=int, default=10, help="producing levels (max 50)")
+    rebuild.add_argument(
+        "--depth",
+        type=depth_arg(REPRODUCE_MAX_DEPTH),
+        default=REPRODUCE_DEFAULT_DEPTH,
+        help=f"producing levels (default {REPRODUCE_DEFAULT_DEPTH}, at most {REPRODUCE_MAX_DEPTH})",
+    )
     rebuild.add_argument("--format", choices=["text", "json"], default="text")
     rebuild.set_defaults(handler=_reproduce)
     add_compliance_commands(commands, common)  # tag, tags, export (docs/compliance.md)
@@ -242,6 +249,22 @@ def _migrate(args: argparse.Namespace, settings: Neo4jSettings) -> int:
     return 0
 
 
+def depth_arg(maximum: int) -> Callable[[str], int]:
+    """An argparse type for ``--depth``: a whole number from 1 to ``maximum``, else a usage
+    error (exit 2, like every other bad argument)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not 1 <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be between 1 and {maximum}, not {value}")
+        return value
+
+    return parse
+
+
 def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     """impact, upstream, path, graph (spark_lineage.impact; docs/impact.md)."""
     from spark_lineage.graph.impact_queries import DEFAULT_DEPTH, MAX_DEPTH
@@ -249,7 +272,7 @@ def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None
     walk = argparse.ArgumentParser(add_help=False)
     walk.add_argument(
         "--depth",
-        type=int,
+        type=depth_arg(MAX_DEPTH),
         default=DEFAULT_DEPTH,
         help=f"max hops (default {DEFAULT_DEPTH}, at most {MAX_DEPTH})",
     )
@@ -277,7 +300,9 @@ def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None
     )
     picture.add_argument("target", help=target_help)
     picture.add_argument("--column", help="the column (then TARGET is only the dataset)")
-    picture.add_argument("--depth", type=int, default=3, help="hops each way (default 3)")
+    picture.add_argument(
+        "--depth", type=depth_arg(MAX_DEPTH), default=3, help="hops each way (default 3)"
+    )
     picture.add_argument("--html", type=Path, help="write a standalone offline HTML page here")
     picture.add_argument(
         "--format",

@@ -27,6 +27,7 @@ from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.lookup import DatasetLookupError, resolve_dataset_key
 from spark_lineage.graph.queries import (
     DATASET_VERSION_LOOKUP,
+    DATASET_VERSIONS,
     MODEL_INPUTS,
     REPRODUCE_LAST_WRITE_STEP,
     REPRODUCE_VERSION_STEP,
@@ -153,12 +154,12 @@ def reproduce(
         if name.startswith("model:"):
             model = _model_root(session, name.removeprefix("model:"), version)
             return replace(model, inputs=_expand_inputs(session, model, depth))
-        key = _version_key(session, name, version)
+        key = _version_key(session, name, version, text)
         return _expand(session, [key], {}, depth)[key]
 
 
-def _version_key(session: neo4j.Session, name: str, version: str | None) -> str:
-    dataset_key = _dataset_key(session, name)
+def _version_key(session: neo4j.Session, name: str, version: str | None, text: str) -> str:
+    dataset_key = _named_dataset(session, name, text)
     wanted = version_key(dataset_key, int(version)) if version is not None else None
     record = session.run(
         DATASET_VERSION_LOOKUP.text,
@@ -168,8 +169,45 @@ def _version_key(session: neo4j.Session, name: str, version: str | None) -> str:
     ).single()
     if record is None:
         what = f"version {version} of {dataset_key}" if version else f"a version of {dataset_key}"
-        raise ReproduceError(f"the graph has no {what}")
+        raise ReproduceError(f"the graph has no {what}{_known_versions(session, dataset_key)}")
     return str(record["key"])
+
+
+def _named_dataset(session: neo4j.Session, name: str, text: str) -> str:
+    """The dataset of ``<name>`` (``text`` is what the user typed). When ``text`` has an ``@``
+    that is no version (``@abc``, ``@-1``) and the part before it names a dataset, the error
+    says that the version is wrong, with the versions there are, rather than 'no dataset'."""
+    try:
+        return _dataset_key(session, name)
+    except ReproduceError:
+        before, sep, after = text.rpartition("@")
+        if not sep or not before or name != text:
+            raise
+        try:
+            dataset_key = _dataset_key(session, before)
+        except ReproduceError:
+            raise ReproduceError(f"no dataset matches {before!r} (nor {text!r})") from None
+        raise ReproduceError(
+            f"no version or label {after!r} of {dataset_key}{_known_versions(session, dataset_key)}"
+        ) from None
+
+
+def _known_versions(session: neo4j.Session, dataset_key: str) -> str:
+    """``; versions: 0-3, 5`` (or that there is none), for an error message."""
+    rows = session.run(DATASET_VERSIONS.text, dataset_key=dataset_key)
+    numbers = [int(row["version"]) for row in rows if row["version"] is not None]
+    if not numbers:
+        return "; it has no recorded version"
+    spans: list[str] = []
+    start = previous = numbers[0]
+    for number in [*numbers[1:], None]:
+        if number is not None and number == previous + 1:
+            previous = number
+            continue
+        spans.append(str(start) if start == previous else f"{start}\u2013{previous}")
+        if number is not None:
+            start = previous = number
+    return f"; versions: {', '.join(spans)}"
 
 
 def _dataset_key(session: neo4j.Session, name: str) -> str:

@@ -65,6 +65,18 @@ def describe_failure(exc: BaseException, settings: Neo4jSettings) -> str:
             f"authentication failed for user {settings.user!r} at {where}: wrong user or "
             "password (set SPARK_LINEAGE_NEO4J_PASSWORD or [neo4j] password in the config file)"
         )
+    code = getattr(exc, "code", None) or ""
+    if code == "Neo.ClientError.Security.AuthenticationRateLimit":
+        return (
+            f"Neo4j at {where} refuses logins for user {settings.user!r} for now, after too many "
+            "wrong passwords: fix the password, then retry in a few seconds"
+        )
+    if code == "Neo.ClientError.Database.DatabaseNotFound":
+        database = settings.database or "(the server's default)"
+        return (
+            f"Neo4j at {where} has no database {database!r}: check --database or "
+            "SPARK_LINEAGE_NEO4J_DATABASE (Neo4j Community has only 'neo4j' and 'system')"
+        )
     if isinstance(exc, neo4j_errors.ConfigurationError):  # its text quotes the URI as given
         return f"the driver refuses the Neo4j settings for {where} (check the URI)"
     if _is_tls_failure(exc, lowered):

@@ -546,6 +546,15 @@ RETURN v.key AS key
     "A dataset version by key, or the newest version of the dataset when no version is given.",
 )
 
+DATASET_VERSIONS = Query(
+    "dataset_versions",
+    """
+MATCH (ds:Dataset {key: $dataset_key})<-[:VERSION_OF]-(v:DatasetVersion)
+RETURN v.version AS version ORDER BY version
+""",
+    "Every recorded version number of a dataset (for an error that lists them).",
+)
+
 MODEL_INPUTS = Query(
     "model_inputs",
     """

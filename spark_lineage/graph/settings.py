@@ -14,9 +14,10 @@ and :class:`Neo4jSettings` hides the password field.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,22 @@ def load_config_file(path: Path | None, environ: Mapping[str, str] | None = None
         raise SettingsError(f"cannot read config file {candidate}: {exc}") from exc
 
 
+#: The keys of the config file's ``[neo4j]`` section.
+FILE_KEYS = ("uri", "user", "password", "database")
+
+
+def _check_known(what: str, table: Mapping[str, Any], known: Sequence[str], where: str) -> None:
+    """A typo (``pasword``) must not pass silently as 'authentication failed' later on."""
+    for name in table:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SettingsError(
+                f"unknown {what} {name!r} {where}of the config file{hint}; "
+                f"known: {', '.join(known)}"
+            )
+
+
 def resolve_settings(
     explicit: Mapping[str, str | None] | None = None,
     *,
@@ -159,9 +176,12 @@ def resolve_settings(
     """
     env = os.environ if environ is None else environ
     given = {k: v for k, v in (explicit or {}).items() if v}
-    file_section = load_config_file(config_path, env).get("neo4j", {})
+    config = load_config_file(config_path, env)
+    _check_known("section", config, ("neo4j",), "")
+    file_section = config.get("neo4j", {})
     if not isinstance(file_section, dict):
         raise SettingsError("the [neo4j] section of the config file must be a table")
+    _check_known("key", file_section, FILE_KEYS, "in [neo4j] ")
     defaults: dict[str, str | None] = {
         "uri": DEFAULT_URI,
         "user": DEFAULT_USER,

@@ -301,3 +301,30 @@ def test_a_password_in_the_uri_query_is_never_echoed(
     assert "s3cret-pw" not in out.out + out.err
     if command == ["doctor"]:  # it always shows the URI it used
         assert "password=***" in out.out + out.err
+
+
+def test_a_database_the_server_does_not_have_is_named_with_what_to_check(
+    cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["impact", "--uri", cli_env, "--database", "nosuchdb", "/x/t.a"]) == 1
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "has no database 'nosuchdb': check --database or SPARK_LINEAGE_NEO4J_DATABASE" in err
+
+
+def test_too_many_wrong_passwords_say_the_server_refuses_logins_for_now(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SPARK_LINEAGE_NEO4J_PASSWORD", "not-the-password")
+    errors = []
+    for _ in range(8):  # Neo4j locks the user after a few failures in a row (for seconds)
+        assert main(["impact", "--uri", cli_env, "/x/t.a"]) == 1
+        errors.append(capsys.readouterr().err)
+        if "refuses logins" in errors[-1]:
+            break
+    time.sleep(6)  # the lock lasts 5 s by default: let the other tests log in again
+
+    assert "authentication failed for user 'neo4j'" in errors[0]
+    assert "refuses logins for user 'neo4j' for now, after too many wrong passwords" in errors[-1]
+    assert all(e.count("\n") == 1 and "Traceback" not in e for e in errors), errors

@@ -146,10 +146,22 @@ def test_without_a_version_the_newest_version_is_reproduced(
 
 
 def test_an_unknown_version_is_a_clear_error(driver: neo4j.Driver, lake: Lake) -> None:
-    with pytest.raises(ReproduceError, match="no version 9"):
+    with pytest.raises(ReproduceError, match=r"no version 9 .*; versions: 5\u20136$"):
         reproduce(driver, f"{lake.clean.name}@9")
     with pytest.raises(ReproduceError, match="no model"):
         reproduce(driver, "model:never-trained@1")
+
+
+@pytest.mark.parametrize("version", ["abc", "-1", "v"])
+def test_a_version_that_is_no_number_names_the_versions_there_are(
+    driver: neo4j.Driver, lake: Lake, version: str
+) -> None:
+    with pytest.raises(ReproduceError) as raised:
+        reproduce(driver, f"{lake.clean.name}@{version}")
+
+    assert str(raised.value) == (
+        f"no version or label {version!r} of {lake.clean.key}; versions: 5\u20136"
+    )
 
 
 def test_recording_a_model_version_again_replaces_its_training_inputs(

@@ -132,3 +132,23 @@ def test_a_config_file_that_is_not_utf8_is_a_one_line_configuration_error(
     assert err == (
         f"spark-lineage: configuration error: config file {config} is not UTF-8 text (byte 12)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["impact", "t.c", "--depth", "0"], "must be between 1 and"),
+        (["upstream", "t.c", "--depth", "999"], "must be between 1 and"),
+        (["graph", "t", "--depth", "-1"], "must be between 1 and"),
+        (["reproduce", "t@1", "--depth", "51"], "must be between 1 and 50, not 51"),
+        (["reproduce", "t@1", "--depth", "ten"], "not a whole number: 'ten'"),
+    ],
+)
+def test_a_depth_out_of_range_is_a_usage_error_like_any_other(
+    argv: list[str], complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(argv)
+
+    assert exit_info.value.code == 2
+    assert complaint in capsys.readouterr().err

@@ -105,3 +105,22 @@ def test_spark_conf_keys_are_explicit_settings(tmp_path: Path) -> None:
     settings = settings_from_spark_conf(conf, environ=env)
     assert (settings.uri, settings.database, settings.password) == ("bolt+ssc://h:1", "lin", "pw")
     assert settings.uses_tls
+
+
+def test_a_misspelt_key_of_the_config_file_is_an_error_that_names_it(tmp_path: Path) -> None:
+    config = _config(tmp_path, '[neo4j]\nuser = "neo4j"\npasword = "secret-value"\n')
+
+    with pytest.raises(SettingsError) as raised:
+        resolve_settings(config_path=config, environ={})
+
+    message = str(raised.value)
+    assert "unknown key 'pasword' in [neo4j]" in message
+    assert "did you mean 'password'?" in message
+    assert "secret-value" not in message
+
+
+def test_an_unknown_section_of_the_config_file_is_an_error(tmp_path: Path) -> None:
+    config = _config(tmp_path, '[neo4jj]\nuri = "bolt://x:1"\n')
+
+    with pytest.raises(SettingsError, match=r"unknown section 'neo4jj' .*did you mean 'neo4j'"):
+        resolve_settings(config_path=config, environ={})
