@@ -102,7 +102,8 @@ def parse_lines(lines: Iterable[str]) -> Iterator[tuple[int, LineageEvent | Line
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield line_no, LineError(line_no, f"invalid JSON ({exc.msg} at column {exc.colno})")
+            what = exc.msg.removesuffix(" at")  # "Unterminated string starting at"
+            yield line_no, LineError(line_no, f"invalid JSON: {what} at column {exc.colno}")
             continue
         try:
             yield line_no, run_event_to_lineage(data)

@@ -138,7 +138,10 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     verify = export_commands.add_parser(
         "verify", parents=[common], help="check a manifest: files, sizes, SHA-256, row counts"
     )
-    verify.add_argument("manifest", type=Path, help="manifest.json or its directory")
+    verify.add_argument("manifest", type=Path, nargs="?", help="manifest.json or its directory")
+    verify.add_argument(
+        "--out", type=Path, dest="verify_out", help="the export directory (instead of MANIFEST)"
+    )
     verify.set_defaults(handler=_verify)
 
 
@@ -272,7 +275,9 @@ def _export(args: argparse.Namespace, settings: Neo4jSettings) -> int:
 
 
 def _verify(args: argparse.Namespace, settings: Neo4jSettings) -> int:
-    outcome = verify_manifest(args.manifest)
+    if (args.manifest is None) == (args.verify_out is None):
+        raise ValueError("export verify: give the manifest (or its directory) or --out DIR, once")
+    outcome = verify_manifest(args.manifest or args.verify_out)
     for problem in outcome.problems:
         print(f"verify: {problem}", file=sys.stderr)
     state = "OK" if outcome.ok else f"FAILED ({len(outcome.problems)} problem(s))"

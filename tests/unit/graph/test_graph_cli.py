@@ -152,3 +152,15 @@ def test_a_depth_out_of_range_is_a_usage_error_like_any_other(
 
     assert exit_info.value.code == 2
     assert complaint in capsys.readouterr().err
+
+
+def test_export_verify_takes_the_export_directory_as_out_and_names_it_in_errors(
+    isolated_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "exports" / "2024-01"
+
+    assert main(["export", "verify", "--out", str(missing)]) == 1
+    assert capsys.readouterr().err == f"spark-lineage export: manifest {missing} does not exist\n"
+
+    assert main(["export", "verify", "--out", str(missing), str(tmp_path / "m.json")]) == 1
+    assert "give the manifest (or its directory) or --out DIR, once" in capsys.readouterr().err

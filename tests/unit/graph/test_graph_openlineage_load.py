@@ -143,6 +143,19 @@ def test_malformed_lines_are_reported_with_their_line_numbers() -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"a": "abc', "invalid JSON: Unterminated string starting at column 7"),
+        ('{"a": 1 "b"}', "invalid JSON: Expecting ',' delimiter at column 9"),
+        ('{"a": "x\ty"}', "invalid JSON: Invalid control character at column 9"),
+    ],
+)
+def test_a_line_that_is_not_json_says_what_is_wrong_and_where(line: str, message: str) -> None:
+    [(_, error)] = list(parse_lines([line]))
+    assert isinstance(error, LineError) and error.message == message
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("2024-01-01T00:00:00Z", 1_704_067_200_000),
