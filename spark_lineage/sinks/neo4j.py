@@ -22,16 +22,22 @@ Behaviour (the sink contract is in :mod:`spark_lineage.sinks.base`):
 
 Settings (``spark.lineage.neo4j.*``; each also from ``SPARK_LINEAGE_NEO4J_*``): ``uri``, ``user``,
 ``password``, ``database``, ``spool.dir``, ``connection.timeout`` (s), ``retry.max`` (s),
-``batch.size`` (rows per UNWIND statement; very wide events are cut into several statements).
+``batch.size`` (rows per UNWIND statement; very wide events are cut into several statements),
+``write.timeout`` (s, default 10): how long one write may go unanswered (plus 2 ms per column
+edge) before the sink abandons the connection and spools the event
+(:mod:`spark_lineage.sinks.deadline`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import neo4j
 
 from spark_lineage.config import ConfigError
 from spark_lineage.graph.connection import (
@@ -51,6 +57,7 @@ from spark_lineage.graph.settings import (
 from spark_lineage.graph.writer import DEFAULT_CHUNK_SIZE, GraphWriter
 from spark_lineage.model import DatasetRef, LineageEvent
 from spark_lineage.sinks.base import Sink, SinkSettings
+from spark_lineage.sinks.deadline import WriteTimeout, call_with_deadline, write_deadline_s
 from spark_lineage.sinks.spool import DeliveryReport, Spool, SpoolError, SpoolStatus
 
 log = logging.getLogger(__name__)
@@ -64,6 +71,7 @@ KNOWN_KEYS = (
     "connection.timeout",
     "retry.max",
     "batch.size",
+    "write.timeout",
 )
 
 
@@ -80,14 +88,18 @@ class Neo4jSink(Sink):
         options: DriverOptions | None = None,
         retry_max_s: float = 60.0,
         batch_size: int = DEFAULT_CHUNK_SIZE,
+        write_timeout_s: float = 10.0,
     ) -> None:
         self.settings = settings
         self.spool = Spool(spool_dir)
-        self._driver = open_driver(
-            settings,
-            options or DriverOptions(connection_timeout_s=3.0, max_transaction_retry_time_s=5.0),
+        self._options = options or DriverOptions(
+            connection_timeout_s=3.0, max_transaction_retry_time_s=5.0
         )
+        self._batch_size = batch_size
+        self._write_timeout_s = write_timeout_s
+        self._driver = open_driver(settings, self._options)
         self._writer = GraphWriter(self._driver, settings.database, chunk_size=batch_size)
+        self.abandoned = 0  # connections given up after a write deadline passed
         self._retry_max_s = retry_max_s
         self._backoff_s = 0.0
         self._next_attempt = 0.0
@@ -120,6 +132,7 @@ class Neo4jSink(Sink):
             Path(spool) if spool else default_spool_dir(),
             options=DriverOptions(connection_timeout_s=timeout, max_transaction_retry_time_s=5.0),
             retry_max_s=settings.get_float("retry.max", 60.0, minimum=0.0),
+            write_timeout_s=settings.get_float("write.timeout", 10.0, minimum=0.1),
             batch_size=settings.get_int("batch.size", DEFAULT_CHUNK_SIZE, minimum=1,
                                         maximum=100_000),
         )
@@ -158,7 +171,7 @@ class Neo4jSink(Sink):
             self._spool(event)
             return
         try:
-            self._writer.write(event)
+            self._write(event)
             self.written += 1
         except Exception as exc:  # any failure: keep the event, never lose it
             if is_event_rejection(exc):
@@ -230,9 +243,30 @@ class Neo4jSink(Sink):
             )
             self._losing = 0
 
+    def _write(self, event: LineageEvent) -> None:
+        """One event's write, given up when Neo4j does not answer within its deadline: the
+        connection is then abandoned (``WriteTimeout`` goes to the caller, which spools)."""
+        writer = self._writer
+        deadline = write_deadline_s(self._write_timeout_s, len(event.edges))
+        try:
+            call_with_deadline(lambda: writer.write(event), deadline)
+        except WriteTimeout:
+            self._abandon_connection()
+            raise
+
+    def _abandon_connection(self) -> None:
+        """Close the silent driver on another thread (the stuck write still holds it) and open a
+        fresh one for the next attempt."""
+        stale = self._driver
+        threading.Thread(target=_close_quietly, args=(stale,), daemon=True).start()
+        self._driver = open_driver(self.settings, self._options)
+        self._writer = GraphWriter(self._driver, self.settings.database,
+                                   chunk_size=self._batch_size)
+        self.abandoned += 1
+
     def _try_drain(self) -> None:
         try:
-            report = self.spool.deliver(self._writer.write, is_event_rejection)
+            report = self.spool.deliver(self._write, is_event_rejection)
         except Exception as exc:  # spool I/O trouble: stay on the safe path (spooling)
             self._enter_degraded(exc)
             return
@@ -259,6 +293,13 @@ class Neo4jSink(Sink):
         self._degraded = True
         self._backoff_s = min(max(self._backoff_s * 2, 1.0), max(self._retry_max_s, 0.0))
         self._next_attempt = time.monotonic() + self._backoff_s
+
+
+def _close_quietly(driver: neo4j.Driver) -> None:
+    try:
+        driver.close()
+    except Exception:
+        log.debug("neo4j sink: closing an abandoned driver failed", exc_info=True)
 
 
 # --- operations behind the CLI --------------------------------------------------------------------
