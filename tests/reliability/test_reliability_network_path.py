@@ -20,19 +20,15 @@ spool redelivery are idempotent), nothing stays in the spool and no sink error i
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-import neo4j
 import pytest
 from fault_helpers import FaultyProxy, count_graph, count_spool, wait_until
 from reliability_helpers import figure
 
 from spark_lineage.agent import LineageAgent, attach, detach
-from spark_lineage.graph.inspect import delete_scope
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.neo4j]
 
@@ -41,19 +37,6 @@ LATENCY_S = 0.2
 QUERIES = 3
 
 
-@pytest.fixture
-def proxy(neo4j_uri: str) -> Iterator[FaultyProxy]:
-    target = urlparse(neo4j_uri)
-    with FaultyProxy(target.hostname or "127.0.0.1", target.port or 7687) as instance:
-        yield instance
-
-
-@pytest.fixture
-def namespace(neo4j_uri: str, neo4j_auth: tuple[str, str], tmp_path: Path) -> Iterator[str]:
-    name = f"rel-net-{uuid.uuid4().hex[:8]}"
-    yield name
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as driver:
-        delete_scope(driver, f"file::{tmp_path}", f"{name}::")
 
 
 @pytest.fixture

@@ -12,38 +12,20 @@ every query exactly once.
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-import neo4j
 import pytest
 from fault_helpers import FaultyProxy, count_graph, count_spool, wait_until
 from reliability_helpers import figure
 
 from spark_lineage.agent import LineageAgent, attach, detach
-from spark_lineage.graph.inspect import delete_scope
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.neo4j]
 
 WRITE_TIMEOUT_S = 2.0
 
 
-@pytest.fixture
-def proxy(neo4j_uri: str) -> Iterator[FaultyProxy]:
-    target = urlparse(neo4j_uri)
-    with FaultyProxy(target.hostname or "127.0.0.1", target.port or 7687) as instance:
-        yield instance
-
-
-@pytest.fixture
-def namespace(neo4j_uri: str, neo4j_auth: tuple[str, str], tmp_path: Path) -> Iterator[str]:
-    name = f"rel-silent-{uuid.uuid4().hex[:8]}"
-    yield name
-    with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as driver:
-        delete_scope(driver, f"file::{tmp_path}", f"{name}::")
 
 
 def test_a_connection_gone_silent_costs_the_write_deadline_and_loses_nothing(
