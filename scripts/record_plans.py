@@ -117,7 +117,7 @@ def record_case(
     drain(spark)
     function_name, qe = pick(case, recorder.events)
     started = time.perf_counter()
-    captured = capture_plan(qe, function_name)
+    captured = capture_plan(qe, function_name, streams=recorder.streams)
     elapsed_ms = (time.perf_counter() - started) * 1000
     return {
         "title": case.title,
@@ -128,7 +128,7 @@ def record_case(
             "edges": [list(e) for e in case.edges],
             "dataset_dependencies": [list(d) for d in case.deps],
             "inputs": case.inputs,
-            "outputs": 1 if case.pick == "write" else 0,
+            "outputs": 0 if case.pick == "read" else 1,
             "versions": [list(v) for v in case.versions] if case.versions is not None else None,
             "schema": case.schema,
         },

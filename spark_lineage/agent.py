@@ -34,6 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 from spark_lineage.capture.context import (
@@ -47,6 +48,12 @@ from spark_lineage.capture.context import (
     unregister_listener,
 )
 from spark_lineage.capture.listener import PendingQuery, QueryListener
+from spark_lineage.capture.streams import (
+    StreamListener,
+    StreamRegistry,
+    register_stream_listener,
+    unregister_stream_listener,
+)
 from spark_lineage.coalesce import WriteCoalescer
 from spark_lineage.config import AgentConfig, ConfigError, load_config
 from spark_lineage.event_maker import EventMaker
@@ -157,10 +164,10 @@ class _FlushRequest:
 _STOP = object()
 
 
-def _default_capture() -> CaptureFn:
+def _default_capture(streams: StreamRegistry) -> CaptureFn:
     from spark_lineage.capture.plan import capture_plan
 
-    return capture_plan
+    return partial(capture_plan, streams=streams)
 
 
 def _default_extract() -> ExtractFn:
@@ -206,6 +213,8 @@ class LineageAgent:
         self._extract = extract
         self._queue = _PeakQueue(maxsize=config.queue_size)
         self._listener = QueryListener(self.offer)
+        self._streams = StreamRegistry()
+        self._stream_listener: StreamListener | None = None
         self._warn = RateLimitedLog(log, config.warn_interval_s)
         self._count_lock = threading.Lock()
         self._seen = self._queued = self._skipped = 0
@@ -234,6 +243,10 @@ class LineageAgent:
         except BaseException:
             self._queue.put(_STOP)  # do not leave an idle worker behind a failed attach
             raise
+        try:  # streaming micro-batches (capture/streams.py); batch queries work without it
+            self._stream_listener = register_stream_listener(self.spark, self._streams, self.offer)
+        except Exception:
+            log.warning("spark-lineage: streaming queries are not followed", exc_info=True)
         atexit.register(self._at_exit)
         self._restore_stop = _hook_context_stop(self.spark, self._before_context_stop)
         log.info(
@@ -290,6 +303,9 @@ class LineageAgent:
         if self._registered is not None:
             unregister_listener(self.spark, self._registered)
             self._registered = None
+        if self._stream_listener is not None:
+            unregister_stream_listener(self.spark, self._stream_listener)
+            self._stream_listener = None
         self._closed = True
         self._stop_worker(max(0.0, deadline - time.monotonic()))
         if self._worker.is_alive():
@@ -551,7 +567,7 @@ class LineageAgent:
 
     def _lineage(self, pending: PendingQuery) -> QueryLineage:
         if self._capture is None:
-            self._capture = _default_capture()
+            self._capture = _default_capture(self._streams)
         ended_at_ms = pending.ended_at_ns // 1_000_000
         plan = self._capture(pending.query_execution, pending.function_name, ended_at_ms)
         if self._extract is None:

@@ -31,6 +31,8 @@ UNKNOWN = "unknown"
 #: differently depending on whether the table existed and on ``CREATE OR REPLACE`` vs ``REPLACE``.
 CREATE_OPERATIONS = frozenset({"CREATE TABLE AS SELECT"})
 REPLACE_OPERATIONS = frozenset({"REPLACE TABLE AS SELECT", "CREATE OR REPLACE TABLE AS SELECT"})
+#: The operation of a streaming micro-batch's commit (Delta's sink).
+STREAMING_OPERATIONS = frozenset({"STREAMING UPDATE"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ from spark_lineage.versions import (
     CREATE_OPERATIONS,
     EXACT,
     REPLACE_OPERATIONS,
+    STREAMING_OPERATIONS,
     Commit,
     WriteFingerprint,
     match_write,
@@ -546,7 +547,27 @@ def _write_target(
             name,
             window.fingerprint(operations, parameters=copy.parameters),
         )
+    if name == "WriteToMicroBatchDataSourceV1":
+        return _micro_batch_target(qe, plan, window)
     return None
+
+
+def _micro_batch_target(qe: JavaObject, plan: JavaObject, window: _Window) -> _WriteTarget | None:
+    """A streaming micro-batch into Delta's sink: Delta commits it as ``STREAMING UPDATE`` with
+    the query id and the batch id (``epochId``), which name exactly one commit per table."""
+    sink = plan.sink()
+    if sink.getClass().getSimpleName() != "DeltaSink":
+        return None
+    batch_id = option(plan.batchId())  # Option[Long]
+    if batch_id is None:
+        batch_id = qe.currentBatchId()
+    parameters = {"queryId": str(plan.queryId()), "epochId": str(int(batch_id))}
+    return _WriteTarget(
+        _qualified_path(qe.sparkSession(), str(sink.path().toString())),
+        catalog_name(plan.catalogTable()),
+        "WriteToMicroBatchDataSourceV1",
+        window.fingerprint(STREAMING_OPERATIONS, parameters=parameters),
+    )
 
 
 def _dml_target(qe: JavaObject, plan: JavaObject, name: str, window: _Window) -> _WriteTarget:

@@ -32,15 +32,17 @@ paths, data source formats, save modes, V2 tables, table locations).
           "relation": "HadoopFsRelation" | "DeltaTableV2" | ...,   # JVM class, simple name
           "paths": ["file:/data/x", ...],       # root paths/locations, as URIs (may be [])
           "format": "parquet" | "delta" | ...,  # or null
-          "table": "spark_catalog.default.t"    # catalog identifier, or null
-        }
+          "table": "spark_catalog.default.t",   # catalog identifier, or null
+          # only on a LogicalRDD that is a foreachBatch DataFrame (capture/streams.py):
+          "micro_batch": {"query_id": "...", "batch_id": 3, "nodes": [...]}  # the batch's query
+        }                                       # (its own relations follow in this list)
       ],
       "write": null | {                         # the write target of a command
         "node": "InsertIntoHadoopFsRelationCommand" | "AppendData" | ...,
         "paths": [...], "format": ..., "table": ...,          # as for relations
         "mode": "Append" | "Overwrite" | "ErrorIfExists" | "Ignore" | "OverwritePartitions"
                 | "Create" | "Replace" | "Merge" | "Update" | "Delete" | "Restore" | "Clone"
-                | null,
+                | "Complete" | null,                  # a micro-batch: its output mode
         "column_names": ["a", "b"] | null,      # target columns Spark matches by position
         "partition": {"day": "2024-01-01" | null}   # only InsertIntoHiveTable: the table's
                                                     # partition columns, static value or null
@@ -65,9 +67,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from spark_lineage.capture.delta import change_feed_path, delta_copy, delta_facts
+from spark_lineage.capture.delta import change_feed_path, delta_copy, delta_facts, delta_reads
 from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, option_str, seq
+from spark_lineage.capture.streams import MICRO_BATCH_WRITE, StreamRegistry, batch_query
 from spark_lineage.capture.transfer import active_jvm, plan_json_text
 from spark_lineage.model import CapturedPlan, JsonDict
 from spark_lineage.write_commands import DELTA_COPY_OPERATIONS, DELTA_DML_OPERATIONS
@@ -84,7 +87,10 @@ _JVM_RELATIONS = frozenset(
 
 
 def capture_plan(
-    query_execution: Any, function_name: str, ended_at_ms: int | None = None
+    query_execution: Any,
+    function_name: str,
+    ended_at_ms: int | None = None,
+    streams: StreamRegistry | None = None,
 ) -> CapturedPlan:
     """Capture the analyzed plan of ``query_execution`` and the facts its JSON leaves out.
 
@@ -92,22 +98,28 @@ def capture_plan(
     ``facts["errors"]`` instead, so that lineage still gets a partial answer. When the query read
     a Delta table or wrote anything, the Delta versions read and written are added
     (:func:`spark_lineage.capture.delta.delta_facts`; ``ended_at_ms`` is the query's end, which
-    bounds the commits a write may have created).
+    bounds the commits a write may have created). With ``streams``, an in-memory ``LogicalRDD``
+    that is a ``foreachBatch`` DataFrame gets the plan of the micro-batch it was made from.
     """
     plan = query_execution.analyzed()
     nodes = tuple(json.loads(plan_json(plan)))
     errors: list[str] = []
     leaves = _guard(errors, "leaves", lambda: plan_leaves(plan))
+    batches: list[Any] = []
+    relations = _relation_facts(leaves or [], errors, streams, batches)
     facts: JsonDict = {
         "schema": FACTS_SCHEMA_VERSION,
         "plan": "analyzed",
         "function_name": function_name,
-        "relations": _relation_facts(leaves or [], errors),
+        "relations": relations,
         "write": _guard(errors, "write", lambda: _write_facts(query_execution, plan)),
         "errors": errors,
     }
     if facts["write"] is not None or any(r.get("format") == "delta" for r in facts["relations"]):
         facts.update(delta_facts(query_execution, ended_at_ms, leaves))
+    for batch in batches:  # the Delta versions the micro-batch under a foreachBatch read
+        reads = _guard(errors, "micro-batch delta reads", partial(delta_reads, batch)) or ()
+        facts.setdefault("delta_reads", []).extend(r.to_dict() for r in reads)
     return CapturedPlan(nodes=nodes, facts=facts)
 
 
@@ -133,14 +145,63 @@ def _guard(errors: list[str], what: str, read: Callable[[], Any]) -> Any:
 # --- walking the JVM plan ------------------------------------------------------------------
 
 
-def _relation_facts(leaves: list[tuple[Any, str]], errors: list[str]) -> list[JsonDict]:
+def _relation_facts(
+    leaves: list[tuple[Any, str]],
+    errors: list[str],
+    streams: StreamRegistry | None = None,
+    batches: list[Any] | None = None,
+) -> list[JsonDict]:
+    """Facts of every relation leaf; a ``LogicalRDD`` made from a micro-batch (``foreachBatch``)
+    also gets the batch's query and its relations (the batch is added to ``batches``)."""
     relations: list[JsonDict] = []
     for leaf, node in leaves:
         if node in _JVM_RELATIONS:
             fact = _guard(errors, node, partial(_leaf_fact, leaf, node))
             if fact is not None:
                 relations.append(fact)
+        elif node == "LogicalRDD" and streams is not None:
+            found = _guard(errors, "micro-batch", partial(_micro_batch_fact, leaf, streams))
+            if found is not None and not _known(relations, found[0]):
+                fact, batch = found
+                relations.append(fact)
+                below = _guard(errors, "leaves", partial(plan_leaves, batch_query(batch)))
+                relations.extend(_relation_facts(below or [], errors))
+                if batches is not None:
+                    batches.append(batch)
     return relations
+
+
+def _known(relations: list[JsonDict], fact: JsonDict) -> bool:
+    """True when a relation with the same first exprId (the same relation) is already listed:
+    a command's query can be both its child and a field the walk visits."""
+    return any(r.get("expr_id") == fact["expr_id"] for r in relations)
+
+
+def _micro_batch_fact(leaf: Any, streams: StreamRegistry) -> tuple[JsonDict, Any] | None:
+    """The micro-batch a ``foreachBatch`` DataFrame (``LogicalRDD``) was made from, if any."""
+    output = leaf.output()
+    if output.isEmpty():
+        return None
+    expr_id = int(output.head().exprId().id())
+    batch = streams.batch_for(expr_id)
+    if batch is None:
+        return None
+    write = batch.analyzed()
+    query_id = str(write.queryId()) if str(write.nodeName()) == MICRO_BATCH_WRITE else None
+    fact: JsonDict = {
+        "expr_id": expr_id,
+        "node": "LogicalRDD",
+        "relation": "MicroBatch",
+        "paths": [],
+        "format": None,
+        "table": None,
+        "micro_batch": {
+            "query_id": query_id,
+            "batch_id": int(batch.currentBatchId()),
+            "nodes": json.loads(plan_json(batch_query(batch))),
+        },
+    }
+    return fact, batch
 
 
 def _leaf_fact(leaf: Any, node: str) -> JsonDict | None:
@@ -182,12 +243,25 @@ def _v1_identity(leaf: Any) -> JsonDict:
             fact["table"] = catalog_name(relation.catalogTableOpt())
     elif _is_instance(relation, "org.apache.spark.sql.execution.datasources.HadoopFsRelation"):
         location = relation.location()
-        fact["paths"] = _split(location.rootPaths().mkString(_SEP))
+        fact["paths"] = _stream_source_paths(leaf) or _split(location.rootPaths().mkString(_SEP))
         if "Tahoe" in str(location.getClass().getSimpleName()):
             fact["format"] = "delta"
         elif fact["format"] is None:
             fact["format"] = _format_name(relation.fileFormat())
     return fact
+
+
+def _stream_source_paths(leaf: Any) -> list[str]:
+    """The directory of a file stream source, for the relation of one micro-batch over it (whose
+    root paths are the batch's files): ``FileStreamSource`` prints as ``FileStreamSource[<dir>]``
+    (its path is private). Empty for any other relation."""
+    try:
+        stream = option(leaf.stream())  # Spark 4: the source a streaming batch relation reads
+    except Exception:  # older Spark, or not a streaming relation
+        return []
+    if stream is None or _class_name(stream) != "FileStreamSource":
+        return []
+    return [str(stream.toString()).removeprefix("FileStreamSource[").removesuffix("]")]
 
 
 def _v2_identity(table: Any) -> JsonDict:
@@ -257,7 +331,7 @@ def _write_facts(query_execution: Any, plan: Any) -> JsonDict | None:
     if handler is None:
         return None
     target = handler(query_execution, plan)
-    if target is None:  # a command of a writing class that writes no data this time
+    if target is None:  # no data written this time, or a micro-batch into no dataset
         return None
     fact: JsonDict = {
         "node": node,
@@ -424,7 +498,54 @@ def _delta_copy(query_execution: Any, _: Any) -> JsonDict | None:
     }
 
 
+def _micro_batch_sink(query_execution: Any, cmd: Any) -> JsonDict | None:
+    """A streaming micro-batch into a V1 sink: Delta's sink, a file sink, or a catalog table
+    (``toTable``) of either; None for sinks that are no dataset (``ForeachBatchSink``...)."""
+    sink = cmd.sink()
+    kind = _class_name(sink)
+    fact: JsonDict = {
+        "mode": str(cmd.outputMode().toString()),
+        "target_kind": kind,
+        # the sink writes the query's columns; named here so an unknown node cannot hide them
+        "column_names": [str(name) for name in cmd.query().schema().fieldNames()],
+    }
+    if kind == "DeltaSink":
+        fact.update(format="delta", paths=[_qualified(query_execution, sink.path())])
+    elif kind == "FileStreamSink":
+        fact.update(paths=[_file_sink_path(sink)], format=_file_sink_format(sink))
+    else:
+        return None
+    catalog_table = option(cmd.catalogTable())
+    if catalog_table is not None:
+        fact["table"] = str(catalog_table.identifier().unquotedString())
+        fact["format"] = option_str(catalog_table.provider()) or fact["format"]
+    return fact
+
+
+def _qualified(query_execution: Any, path: Any) -> str:
+    """A Hadoop ``Path`` with its file system's scheme (Delta's sink keeps the path as given)."""
+    conf = query_execution.sparkSession().sessionState().newHadoopConf()
+    return str(path.getFileSystem(conf).makeQualified(path).toString())
+
+
+def _file_sink_path(sink: Any) -> str:
+    """``FileStreamSink`` keeps its path private; its ``toString`` is ``FileSink[<path>]``."""
+    text = str(sink.toString())
+    return text.removeprefix("FileSink[").removesuffix("]")
+
+
+def _file_sink_format(sink: Any) -> str | None:
+    """The sink's (private) ``fileFormat`` field, read by reflection; None if unreadable."""
+    try:
+        field = sink.getClass().getDeclaredField("fileFormat")
+        field.setAccessible(True)
+        return _format_name(field.get(sink))
+    except Exception:
+        return None
+
+
 _WRITE_HANDLERS: dict[str, Callable[[Any, Any], JsonDict | None]] = {
+    MICRO_BATCH_WRITE: _micro_batch_sink,
     "InsertIntoHadoopFsRelationCommand": _insert_into_fs,
     "CreateDataSourceTableAsSelectCommand": _create_table_as_select_v1,
     "SaveAsV1TableCommand": _create_table_as_select_v1,

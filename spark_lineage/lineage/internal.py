@@ -7,6 +7,10 @@ the RDDs of its log state while planning. They carry no lineage a user asked for
 into a Run would bury the real ones in the graph. A user's read-only query (even over in-memory
 data such as ``spark.range(5).count()``) is not internal: whether to report those is the
 ``spark.lineage.emit.readOnly`` setting's job.
+
+A streaming micro-batch (:data:`MICRO_BATCH`, from ``spark_lineage.capture.streams``) into a sink
+that is no dataset (``foreachBatch``, ``memory``, ``console``) is internal too: the writes inside
+a ``foreachBatch`` function are queries of their own and carry the lineage.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from spark_lineage.model import DatasetRef, QueryLineage
 #: Function names of queries an engine runs for itself (exact, or as a prefix).
 INTERNAL_FUNCTIONS = ("deltaTransactionalWrite",)
 INTERNAL_FUNCTION_PREFIXES = ("Cache Delta Table State",)
+#: Function name under which the agent reports a streaming query's micro-batch.
+MICRO_BATCH = "microBatch"
 _DELTA_LOG = "/_delta_log"
 
 
@@ -32,6 +38,8 @@ def is_engine_internal(function_name: str, lineage: QueryLineage) -> bool:
     """True for the engine's own queries: internal names, or reads of engine state only."""
     if is_internal_function(function_name):
         return True
+    if function_name == MICRO_BATCH:
+        return not lineage.outputs
     if lineage.outputs or not lineage.inputs:
         return False
     return all(_is_engine_state(item.dataset) for item in lineage.inputs)

@@ -74,7 +74,7 @@ def test_live_case(case: Case, live: tuple[Any, Any, dict[str, str]]) -> None:
     run_case(case, spark, paths)
     drain(spark)
     function_name, qe = pick(case, recorder.events)
-    lineage = extract_lineage(capture_plan(qe, function_name))
+    lineage = extract_lineage(capture_plan(qe, function_name, streams=recorder.streams))
     inputs = [label.replace("default.", f"{DATABASE}.") for label in case.inputs or ()]
     assert_column_lineage(
         lineage, relabel(case.edges), relabel(case.deps), inputs if case.inputs else None

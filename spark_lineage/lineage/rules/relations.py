@@ -10,6 +10,10 @@ A Delta change data feed read (``readChangeFeed``, ``table_changes``: capture na
 describe the commit a row change belongs to (its kind, version and time), not the value of any
 column, so they have no column source (like a literal) and are not columns of the input; the
 range of versions read is on the input's version (``VersionInfo.starting_version``).
+
+A ``LogicalRDD`` that capture recognised as a ``foreachBatch`` DataFrame (fact ``micro_batch``) is
+the batch's query itself: its columns are that query's output (same exprIds), resolved down to the
+stream's sources.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ _OUTPUT_FIELDS = {"HiveTableRelation": ("dataCols", "partitionCols")}
 def relation(node: PlanNode, ctx: LineageContext) -> NodeResult:
     fields = _OUTPUT_FIELDS.get(node.cls, ("output",))
     attrs = [Attr.of(a) for field in fields for a in field_attrs(node, field)]
+    batch = _micro_batch(attrs, ctx)
+    if batch is not None:
+        return batch
     read = _read_columns(attrs, ctx)
     columns = [(a.name, type_name(a.data_type)) for a in attrs if a.expr_id in read]
     refs = _datasets(node, attrs, columns, ctx)
@@ -61,6 +68,20 @@ def _read_columns(attrs: list[Attr], ctx: LineageContext) -> set[int]:
     if fact is not None and fact.get("relation") == _CHANGE_FEED_RELATION:
         return {a.expr_id for a in attrs if a.name not in CHANGE_FEED_COLUMNS}
     return {a.expr_id for a in attrs}
+
+
+def _micro_batch(attrs: list[Attr], ctx: LineageContext) -> NodeResult | None:
+    """The ``foreachBatch`` DataFrame's columns as the micro-batch query resolves them."""
+    fact = ctx.relations.get(attrs[0].expr_id) if attrs else None
+    batch = (fact or {}).get("micro_batch")
+    if not batch or not batch.get("nodes"):
+        return None
+    query = ctx.plans.resolve_nested(batch["nodes"])
+    resolved = {attr.expr_id for attr in query.output}
+    if any(attr.expr_id not in resolved for attr in attrs):
+        ctx.warn("foreachBatch DataFrame: columns differ from its micro-batch's; not followed")
+        return None
+    return NodeResult(tuple(attrs), query.deps)
 
 
 def _datasets(

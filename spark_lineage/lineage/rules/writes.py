@@ -6,7 +6,9 @@ fallback. Columns are matched **by position** wherever Spark matches by position
 and ``INSERT INTO`` (the analyzer aligns the query to the table's columns, whose names the command
 carries: ``outputColumnNames`` for V1 file writes, the target relation's output for V2 writes).
 CTAS, ``saveAsTable`` and ``save(path)`` create the target from the query, so names are the
-query's. Delta MERGE/UPDATE/DELETE are in :mod:`.delta_commands` (the Delta work's rules).
+query's; so does a streaming micro-batch (``WriteToMicroBatchDataSourceV1``: a Delta or file sink,
+``toTable``), whose names capture reads from the JVM. Delta MERGE/UPDATE/DELETE are in
+:mod:`.delta_commands` (the Delta work's rules).
 
 When the query's output is a guess (an unknown node under the write, see
 :attr:`~spark_lineage.lineage.context.NodeResult.guessed`), positions mean nothing: the written
@@ -132,6 +134,15 @@ def by_position_v2(node: PlanNode, ctx: LineageContext) -> WriteResult:
     return WriteResult(refs, _positional(query, names or None, ctx), query.deps, mode)
 
 
+def by_captured_names(node: PlanNode, ctx: LineageContext) -> WriteResult:
+    """A streaming micro-batch (``WriteToMicroBatchDataSourceV1``): the sink writes the query's
+    columns, whose names capture read from the JVM (``column_names``), so that an unknown node
+    under it cannot change the written schema."""
+    query = _query(node, ctx)
+    refs, mode = _targets(node, ctx)
+    return WriteResult(refs, _positional(query, _fact_columns(ctx), ctx), query.deps, mode)
+
+
 def from_query(node: PlanNode, ctx: LineageContext) -> WriteResult:
     """CTAS, ``saveAsTable``, ``save(path)``: the target takes the query's column names."""
     query = _query(node, ctx)
@@ -172,4 +183,5 @@ WRITES: tuple[tuple[frozenset[str], WriteRule], ...] = (
         ),
         from_query,
     ),
+    (frozenset({"WriteToMicroBatchDataSourceV1"}), by_captured_names),
 )
