@@ -34,7 +34,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, ClassVar, Literal
 
 from spark_lineage.capture.context import (
@@ -164,10 +163,18 @@ class _FlushRequest:
 _STOP = object()
 
 
-def _default_capture(streams: StreamRegistry) -> CaptureFn:
+def _capture(pending: PendingQuery, ended_at_ms: int, streams: StreamRegistry) -> CapturedPlan:
+    """The real capture: with the session's streams (``foreachBatch`` DataFrames) and, for a
+    streaming micro-batch, the batch it reports."""
     from spark_lineage.capture.plan import capture_plan
 
-    return partial(capture_plan, streams=streams)
+    return capture_plan(
+        pending.query_execution,
+        pending.function_name,
+        ended_at_ms,
+        streams=streams,
+        batch_id=pending.batch_id,
+    )
 
 
 def _default_extract() -> ExtractFn:
@@ -566,10 +573,11 @@ class LineageAgent:
         return event, lineage.write_step is WriteStep.NESTABLE
 
     def _lineage(self, pending: PendingQuery) -> QueryLineage:
-        if self._capture is None:
-            self._capture = _default_capture(self._streams)
         ended_at_ms = pending.ended_at_ns // 1_000_000
-        plan = self._capture(pending.query_execution, pending.function_name, ended_at_ms)
+        if self._capture is None:
+            plan = _capture(pending, ended_at_ms, self._streams)
+        else:
+            plan = self._capture(pending.query_execution, pending.function_name, ended_at_ms)
         if self._extract is None:
             self._extract = _default_extract()
         return self._extract(plan)

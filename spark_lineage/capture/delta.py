@@ -419,6 +419,7 @@ def resolve_delta_write(
     *,
     max_commits: int = DEFAULT_MAX_COMMITS,
     scan_skew_ms: int = DEFAULT_SCAN_SKEW_MS,
+    batch_id: int | None = None,
 ) -> DeltaWrite | None:
     """The Delta table this command wrote and the commit it created; None if it wrote no Delta.
 
@@ -426,9 +427,11 @@ def resolve_delta_write(
     known to be after the query's end (the listener callback's time; default: now).
     ``started_at_ms`` is only a fallback for when Spark's planning tracker has no phase times.
     The commits read are those newer than what the command knew before writing, newest first,
-    down to ``scan_skew_ms`` before the query's start (at most ``max_commits`` files).
+    down to ``scan_skew_ms`` before the query's start (at most ``max_commits`` files). For a
+    streaming micro-batch, ``batch_id`` names the batch whose commit is wanted (default: the
+    plan's own batch).
     """
-    target = _write_target(query_execution, ended_at_ms, started_at_ms)
+    target = _write_target(query_execution, ended_at_ms, started_at_ms, batch_id)
     if target is None:
         return None
     commits = list(
@@ -459,6 +462,7 @@ def delta_facts(
     query_execution: JavaObject,
     ended_at_ms: int | None = None,
     analyzed_leaves: Sequence[tuple[Any, str]] | None = None,
+    batch_id: int | None = None,
 ) -> JsonDict:
     """Delta reads and write of one query as plain JSON data, for ``CapturedPlan.facts``.
 
@@ -476,7 +480,7 @@ def delta_facts(
         log.debug("could not read the Delta versions a query read", exc_info=True)
         facts["delta_errors"].append(f"reads: {type(exc).__name__}: {exc}"[:500])
     try:
-        write = resolve_delta_write(query_execution, ended_at_ms)
+        write = resolve_delta_write(query_execution, ended_at_ms, batch_id=batch_id)
         facts["delta_write"] = write.to_dict() if write else None
     except Exception as exc:
         log.debug("could not resolve the Delta version a query wrote", exc_info=True)
@@ -485,7 +489,7 @@ def delta_facts(
 
 
 def _write_target(
-    qe: JavaObject, ended_at_ms: int | None, started_at_ms: int | None
+    qe: JavaObject, ended_at_ms: int | None, started_at_ms: int | None, batch_id: int | None = None
 ) -> _WriteTarget | None:
     """Which Delta table the command writes and the fingerprint of its commit, from the plan."""
     plan = qe.analyzed()
@@ -548,17 +552,20 @@ def _write_target(
             window.fingerprint(operations, parameters=copy.parameters),
         )
     if name == "WriteToMicroBatchDataSourceV1":
-        return _micro_batch_target(qe, plan, window)
+        return _micro_batch_target(qe, plan, window, batch_id)
     return None
 
 
-def _micro_batch_target(qe: JavaObject, plan: JavaObject, window: _Window) -> _WriteTarget | None:
+def _micro_batch_target(
+    qe: JavaObject, plan: JavaObject, window: _Window, batch_id: int | None
+) -> _WriteTarget | None:
     """A streaming micro-batch into Delta's sink: Delta commits it as ``STREAMING UPDATE`` with
     the query id and the batch id (``epochId``), which name exactly one commit per table."""
     sink = plan.sink()
     if sink.getClass().getSimpleName() != "DeltaSink":
         return None
-    batch_id = option(plan.batchId())  # Option[Long]
+    if batch_id is None:
+        batch_id = option(plan.batchId())  # Option[Long]
     if batch_id is None:
         batch_id = qe.currentBatchId()
     parameters = {"queryId": str(plan.queryId()), "epochId": str(int(batch_id))}

@@ -26,7 +26,8 @@ class PendingQuery:
 
     ``query_execution`` and ``exception`` are py4j ``JavaObject`` references (``None`` for the
     exception on success). ``duration_ns`` is Spark's own measure (``None`` on failure, where
-    Spark gives none); ``ended_at_ns`` is the wall clock when the callback ran.
+    Spark gives none); ``ended_at_ns`` is the wall clock when the callback ran. ``batch_id`` is
+    set for a streaming micro-batch (:mod:`.streams`): the id its progress event reported.
     """
 
     function_name: str
@@ -34,6 +35,7 @@ class PendingQuery:
     duration_ns: int | None
     ended_at_ns: int
     exception: Any = None
+    batch_id: int | None = None
 
     @property
     def failed(self) -> bool:

@@ -91,6 +91,7 @@ def capture_plan(
     function_name: str,
     ended_at_ms: int | None = None,
     streams: StreamRegistry | None = None,
+    batch_id: int | None = None,
 ) -> CapturedPlan:
     """Capture the analyzed plan of ``query_execution`` and the facts its JSON leaves out.
 
@@ -99,7 +100,8 @@ def capture_plan(
     a Delta table or wrote anything, the Delta versions read and written are added
     (:func:`spark_lineage.capture.delta.delta_facts`; ``ended_at_ms`` is the query's end, which
     bounds the commits a write may have created). With ``streams``, an in-memory ``LogicalRDD``
-    that is a ``foreachBatch`` DataFrame gets the plan of the micro-batch it was made from.
+    that is a ``foreachBatch`` DataFrame gets the plan of the micro-batch it was made from. For a
+    streaming micro-batch, ``batch_id`` is the batch reported (whose Delta commit is looked up).
     """
     plan = query_execution.analyzed()
     nodes = tuple(json.loads(plan_json(plan)))
@@ -116,7 +118,7 @@ def capture_plan(
         "errors": errors,
     }
     if facts["write"] is not None or any(r.get("format") == "delta" for r in facts["relations"]):
-        facts.update(delta_facts(query_execution, ended_at_ms, leaves))
+        facts.update(delta_facts(query_execution, ended_at_ms, leaves, batch_id))
     for batch in batches:  # the Delta versions the micro-batch under a foreachBatch read
         reads = _guard(errors, "micro-batch delta reads", partial(delta_reads, batch)) or ()
         facts.setdefault("delta_reads", []).extend(r.to_dict() for r in reads)

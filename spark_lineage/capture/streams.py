@@ -24,9 +24,11 @@ that capture can put the batch plan under the ``LogicalRDD`` and lineage reaches
 sources. A stream's plan is fixed when it starts (only the source offsets change per batch), so
 any of its batches resolves the attributes the same way.
 
-Race, by design: ``lastExecution`` is read when the progress event arrives; if the next batch has
-started planning by then, that newer batch is reported (same lineage) and the older one is not
-(its Delta version is then missing from the graph). Each (query, batch) is reported at most once.
+``lastExecution`` is read when the progress event arrives: if the next batch has started by then,
+it is that batch's plan, which gives the same lineage (the plan is fixed when the stream starts).
+What differs per batch is taken from the progress event instead: its batch id
+(:attr:`PendingQuery.batch_id`), by which capture finds the Delta commit of exactly that batch.
+Each (query, batch) is reported once.
 """
 
 from __future__ import annotations
@@ -145,9 +147,8 @@ class StreamListener(StreamingQueryListener):
             progress = event.progress
             execution = self._registry.get(str(progress.id))
             batch = execution.lastExecution() if execution is not None else None
-            if batch is None:
-                return
-            if not self._registry.first_report(str(progress.id), int(batch.currentBatchId())):
+            batch_id = int(progress.batchId)
+            if batch is None or not self._registry.first_report(str(progress.id), batch_id):
                 return
             duration_ms = (progress.durationMs or {}).get("triggerExecution")
             self._offer(
@@ -156,6 +157,7 @@ class StreamListener(StreamingQueryListener):
                     query_execution=batch,
                     duration_ns=None if duration_ms is None else int(duration_ms) * 1_000_000,
                     ended_at_ns=time.time_ns(),
+                    batch_id=batch_id,
                 )
             )
         except BaseException:

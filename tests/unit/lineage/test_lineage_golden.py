@@ -33,6 +33,7 @@ def test_every_rule_family_has_recorded_cases() -> None:
         "writes",
         "hive",
         "delta_history",
+        "streaming",
     }
     assert len(CASES) >= 60
 
@@ -82,11 +83,13 @@ def _expr_ids(value: Any) -> list[int]:
 def test_lineage_does_not_depend_on_exprid_numbering_even_from_zero(
     name: str, case: dict[str, Any]
 ) -> None:
-    """A fresh JVM numbers attributes from 0: exprId 0 is an id like any other."""
-    shift = min(_expr_ids(case["plan"]["nodes"]), default=0)  # RESTORE's plan has no attribute
+    """A fresh JVM numbers attributes from 0: exprId 0 is an id like any other (also in the
+    plans facts hold, such as a foreachBatch DataFrame's micro-batch)."""
     facts = case["plan"].get("facts") or {}
+    # (RESTORE's plan has no attribute at all)
+    shift = min(_expr_ids([case["plan"]["nodes"], facts.get("relations") or []]), default=0)
     relations = [
-        {**r, "expr_id": r["expr_id"] - shift} if "expr_id" in r else r
+        {**_renumbered(r, shift), "expr_id": r["expr_id"] - shift} if "expr_id" in r else r
         for r in facts.get("relations") or []
     ]
     plan = {

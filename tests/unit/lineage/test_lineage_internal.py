@@ -39,3 +39,10 @@ def test_a_write_is_never_internal_even_from_in_memory_data() -> None:
     lineage = QueryLineage(inputs=(InputDataset(RANGE),), outputs=(OutputDataset(TABLE),))
 
     assert not is_engine_internal("command", lineage)
+
+
+def test_a_micro_batch_is_internal_unless_its_sink_is_a_dataset() -> None:
+    """foreachBatch / memory sinks: the writes inside the function are the events."""
+    assert is_engine_internal("microBatch", reads(TABLE))
+    written = QueryLineage(inputs=(InputDataset(TABLE),), outputs=(OutputDataset(RANGE),))
+    assert not is_engine_internal("microBatch", written)
