@@ -261,15 +261,10 @@ def _expand(
         levels.append(level)
         version_frontier, read_frontier = [], {}
         for produced in level.values():
-            for item in produced.inputs:
-                key = _input_version_key(item)
-                if key is not None:
-                    if key not in seen and key not in version_frontier:
-                        version_frontier.append(key)
-                    continue
-                read = _read_key(item, produced.started_at)
-                if read is not None and read not in seen and produced.started_at is not None:
-                    read_frontier[read] = (item.dataset_key, produced.started_at)
+            versions_read, unversioned = _to_follow(produced.inputs, produced.started_at)
+            version_frontier += [k for k in versions_read if k not in seen]
+            read_frontier.update((k, v) for k, v in unversioned.items() if k not in seen)
+        version_frontier = list(dict.fromkeys(version_frontier))
     # Fold the levels bottom-up so that each input points at what produced it.
     resolved: dict[str, ProducedVersion] = {}
     for level in reversed(levels):
@@ -283,14 +278,26 @@ def _expand(
 def _expand_inputs(
     session: neo4j.Session, root: ProducedVersion, depth: int
 ) -> tuple[InputVersion, ...]:
-    versions = [k for item in root.inputs if (k := _input_version_key(item)) is not None]
-    reads = {
-        read: (item.dataset_key, root.started_at)
-        for item in root.inputs
-        if root.started_at is not None and (read := _read_key(item, root.started_at)) is not None
-    }
+    versions, reads = _to_follow(root.inputs, root.started_at)
     produced = _expand(session, versions, reads, depth) if versions or reads else {}
     return _link(root.inputs, produced, root.started_at)
+
+
+def _to_follow(
+    inputs: Sequence[InputVersion], before: int | None
+) -> tuple[list[str], dict[str, tuple[str, int]]]:
+    """What a run's inputs lead to (the run started at ``before``): the version keys of its
+    versioned inputs, and its unversioned reads (read key -> dataset key and ``before``)."""
+    versions: list[str] = []
+    reads: dict[str, tuple[str, int]] = {}
+    for item in inputs:
+        key = _input_version_key(item)
+        read = _read_key(item, before)
+        if key is not None:
+            versions.append(key)
+        elif read is not None and before is not None:
+            reads[read] = (item.dataset_key, before)
+    return versions, reads
 
 
 def _step(session: neo4j.Session, keys: Sequence[str]) -> dict[str, ProducedVersion]:
@@ -300,17 +307,8 @@ def _step(session: neo4j.Session, keys: Sequence[str]) -> dict[str, ProducedVers
         key = str(record["version_key"])
         if key in found and record["run_id"] is None:
             continue
-        location = _location(record["namespace"], record["name"])
-        found[key] = ProducedVersion(
-            key=key,
-            label=f"{record['table_name'] or location}@v{record['version']}",
-            version=str(record["version"]),
-            operation=record["operation"],
-            job_name=record["job_name"],
-            run_id=record["run_id"],
-            app_name=record["app_name"],
-            started_at=record["started_at"],
-            inputs=tuple(_input(row) for row in record["inputs"] or ()),
+        found[key] = _produced(
+            record, key, f"@v{record['version']}", str(record["version"]), record["operation"]
         )
     return found
 
@@ -325,20 +323,28 @@ def _last_write_step(
     ]
     found: dict[str, ProducedVersion] = {}
     for record in session.run(REPRODUCE_LAST_WRITE_STEP.text, reads=rows):
-        location = _location(record["namespace"], record["name"])
-        mode = record["mode"]
-        found[str(record["read_key"])] = ProducedVersion(
-            key=str(record["read_key"]),
-            label=f"{record['table_name'] or location} (not versioned: last write before the run)",
-            version=None,
-            operation=str(mode).upper() if mode else "WRITE",
-            job_name=record["job_name"],
-            run_id=record["run_id"],
-            app_name=record["app_name"],
-            started_at=record["started_at"],
-            inputs=tuple(_input(row) for row in record["inputs"] or ()),
-        )
+        key, mode = str(record["read_key"]), record["mode"]
+        suffix = " (not versioned: last write before the run)"
+        found[key] = _produced(record, key, suffix, None, str(mode).upper() if mode else "WRITE")
     return found
+
+
+def _produced(
+    record: Mapping[str, Any], key: str, suffix: str, version: str | None, operation: str | None
+) -> ProducedVersion:
+    """A producing run as a step query returns it, labelled by its dataset and ``suffix``."""
+    location = _location(record["namespace"], record["name"])
+    return ProducedVersion(
+        key=key,
+        label=f"{record['table_name'] or location}{suffix}",
+        version=version,
+        operation=operation,
+        job_name=record["job_name"],
+        run_id=record["run_id"],
+        app_name=record["app_name"],
+        started_at=record["started_at"],
+        inputs=tuple(_input(row) for row in record["inputs"] or ()),
+    )
 
 
 def _input(row: Mapping[str, Any]) -> InputVersion:

@@ -477,6 +477,17 @@ ALL_QUERIES: tuple[Query, ...] = (
 
 # --- reproduce: which runs and input versions built a dataset version or a model ----------------
 
+# What a producing run ``r`` read, each dataset with the exact version when one is known.
+_RUN_INPUTS = """CALL (r) {
+  OPTIONAL MATCH (r)-[read_edge:READ]->(src:Dataset)
+  OPTIONAL MATCH (r)-[:READ_VERSION]->(sv:DatasetVersion)-[:VERSION_OF]->(src)
+  RETURN collect(CASE WHEN src IS NULL THEN NULL ELSE {
+    dataset_key: src.key, namespace: src.namespace, name: src.name, table: src.table,
+    format: src.format, version: sv.version, version_key: sv.key,
+    version_status: read_edge.version_status, candidates: read_edge.candidates} END) AS inputs
+}
+"""
+
 REPRODUCE_VERSION_STEP = Query(
     "reproduce_version_step",
     """
@@ -484,14 +495,9 @@ UNWIND $version_keys AS vkey
 MATCH (v:DatasetVersion {key: vkey})-[:VERSION_OF]->(ds:Dataset)
 OPTIONAL MATCH (r:Run)-[:WROTE_VERSION]->(v)
 OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
-CALL (r) {
-  OPTIONAL MATCH (r)-[rd:READ]->(src:Dataset)
-  OPTIONAL MATCH (r)-[:READ_VERSION]->(sv:DatasetVersion)-[:VERSION_OF]->(src)
-  RETURN collect(CASE WHEN src IS NULL THEN NULL ELSE {
-    dataset_key: src.key, namespace: src.namespace, name: src.name, table: src.table,
-    format: src.format, version: sv.version, version_key: sv.key,
-    version_status: rd.version_status, candidates: rd.candidates} END) AS inputs
-}
+"""
+    + _RUN_INPUTS
+    + """
 RETURN vkey AS version_key, ds.key AS dataset_key, ds.namespace AS namespace, ds.name AS name,
        ds.table AS table_name, ds.format AS format, v.version AS version,
        v.operation AS operation, v.timestamp AS timestamp,
@@ -516,14 +522,9 @@ CALL (ds, rd) {
   LIMIT 1
 }
 OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
-CALL (r) {
-  OPTIONAL MATCH (r)-[rd2:READ]->(src:Dataset)
-  OPTIONAL MATCH (r)-[:READ_VERSION]->(sv:DatasetVersion)-[:VERSION_OF]->(src)
-  RETURN collect(CASE WHEN src IS NULL THEN NULL ELSE {
-    dataset_key: src.key, namespace: src.namespace, name: src.name, table: src.table,
-    format: src.format, version: sv.version, version_key: sv.key,
-    version_status: rd2.version_status, candidates: rd2.candidates} END) AS inputs
-}
+"""
+    + _RUN_INPUTS
+    + """
 RETURN rd.key AS read_key, ds.key AS dataset_key, ds.namespace AS namespace, ds.name AS name,
        ds.table AS table_name, mode, r.run_id AS run_id, r.started_at AS started_at,
        r.app_name AS app_name, j.name AS job_name, inputs
