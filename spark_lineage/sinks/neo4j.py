@@ -23,8 +23,8 @@ Behaviour (the sink contract is in :mod:`spark_lineage.sinks.base`):
 Settings (``spark.lineage.neo4j.*``; each also from ``SPARK_LINEAGE_NEO4J_*``): ``uri``, ``user``,
 ``password``, ``database``, ``spool.dir``, ``connection.timeout`` (s), ``retry.max`` (s),
 ``batch.size`` (rows per UNWIND statement; very wide events are cut into several statements),
-``write.timeout`` (s, default 10): how long one write may go unanswered (plus 2 ms per column
-edge) before the sink abandons the connection and spools the event
+``write.timeout`` (s, default 10): how long one write (plus 2 ms per column edge), or the read of
+earlier job names, may go unanswered before the sink abandons the connection and spools the event
 (:mod:`spark_lineage.sinks.deadline`).
 """
 
@@ -34,8 +34,10 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import neo4j
 
@@ -61,6 +63,7 @@ from spark_lineage.sinks.deadline import WriteTimeout, call_with_deadline, write
 from spark_lineage.sinks.spool import DeliveryReport, Spool, SpoolError, SpoolStatus
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 KNOWN_KEYS = (
     "uri",
@@ -142,7 +145,7 @@ class Neo4jSink(Sink):
         return (
             f"neo4j {self.settings.display_uri} user={self.settings.user} "
             f"spool={self.spool.directory} written={self.written} spooled={self.spooled} "
-            f"lost={self.lost} {mode}"
+            f"lost={self.lost} abandoned={self.abandoned} {mode}"
         )
 
     def job_names(self, namespace: str, application: str) -> list[tuple[DatasetRef, str]]:
@@ -150,8 +153,12 @@ class Neo4jSink(Sink):
         cannot answer: then a path output may be named as if no earlier run had written)."""
         if self._degraded:
             return []
+        driver = self._driver
         try:
-            return job_output_names(self._driver, self.settings.database, namespace, application)
+            return self._answered(
+                lambda: job_output_names(driver, self.settings.database, namespace, application),
+                self._write_timeout_s,
+            )
         except Exception as exc:
             log.warning(
                 "spark-lineage: could not read the job names of earlier runs (%s); path outputs "
@@ -244,12 +251,17 @@ class Neo4jSink(Sink):
             self._losing = 0
 
     def _write(self, event: LineageEvent) -> None:
-        """One event's write, given up when Neo4j does not answer within its deadline: the
-        connection is then abandoned (``WriteTimeout`` goes to the caller, which spools)."""
+        """One event's write, given up when Neo4j does not answer within its deadline
+        (``WriteTimeout`` goes to the caller, which spools)."""
         writer = self._writer
         deadline = write_deadline_s(self._write_timeout_s, len(event.edges))
+        self._answered(lambda: writer.write(event), deadline)
+
+    def _answered(self, call: Callable[[], T], deadline_s: float) -> T:
+        """Every round trip of the sink to Neo4j: ``call()``, or the connection is abandoned
+        when no answer comes within ``deadline_s`` (and ``WriteTimeout`` raised)."""
         try:
-            call_with_deadline(lambda: writer.write(event), deadline)
+            return call_with_deadline(call, deadline_s)
         except WriteTimeout:
             self._abandon_connection()
             raise
