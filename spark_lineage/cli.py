@@ -26,6 +26,7 @@ from typing import Any
 
 from spark_lineage.compliance.commands import add_commands as add_compliance_commands
 from spark_lineage.compliance.propagation import propagate_tags
+from spark_lineage.doctor import doctor
 from spark_lineage.graph.connection import describe_failure, open_driver
 from spark_lineage.graph.migrate import format_report, migrate_graph
 from spark_lineage.graph.prune import prune_before
@@ -39,7 +40,7 @@ from spark_lineage.graph.settings import (
 from spark_lineage.openlineage_load import LoadReport, load_openlineage_file
 from spark_lineage.reproduce import DEFAULT_DEPTH as REPRODUCE_DEFAULT_DEPTH
 from spark_lineage.reproduce import MAX_DEPTH as REPRODUCE_MAX_DEPTH
-from spark_lineage.sinks.neo4j import doctor, replay_spool
+from spark_lineage.sinks.replay import replay_spool
 
 Handler = Callable[[argparse.Namespace, Neo4jSettings], int]
 

@@ -16,7 +16,7 @@ from typing import Any
 import neo4j
 from neo4j import exceptions as neo4j_errors
 
-from spark_lineage.graph.settings import Neo4jSettings
+from spark_lineage.graph.settings import Neo4jSettings, default_config_path, password_not_set
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +61,15 @@ def describe_failure(exc: BaseException, settings: Neo4jSettings) -> str:
     text = _safe_text(exc)
     lowered = _chain_text(exc).lower()
     if isinstance(exc, neo4j_errors.AuthError):
+        if not settings.password:
+            return (
+                f"wrong user or password for {settings.user} at {where}: "
+                f"{password_not_set(settings)}"
+            )
+        config = settings.config_path or default_config_path()
         return (
             f"authentication failed for user {settings.user!r} at {where}: wrong user or "
-            "password (set SPARK_LINEAGE_NEO4J_PASSWORD or [neo4j] password in the config file)"
+            f"password (set SPARK_LINEAGE_NEO4J_PASSWORD or [neo4j] password in {config})"
         )
     code = getattr(exc, "code", None) or ""
     if code == "Neo.ClientError.Security.AuthenticationRateLimit":

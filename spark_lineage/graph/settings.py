@@ -4,7 +4,9 @@ One resolution order for every entry point (CLI, sink, benchmark): explicit valu
 ``spark.lineage.neo4j.*`` Spark settings) win over the environment (``SPARK_LINEAGE_NEO4J_URI``,
 ``_USER``, ``_PASSWORD``, ``_DATABASE``), which wins over a TOML config file (``--config``,
 ``SPARK_LINEAGE_CONFIG`` or ``~/.config/spark-lineage/config.toml``, section ``[neo4j]``), which
-wins over the defaults (``bolt://127.0.0.1:7687``, user ``neo4j``).
+wins over the defaults (``bolt://127.0.0.1:7687``, user ``neo4j``). The config file gives the
+password inline (``password``) or as ``password_file``, the path of a file holding it (what
+``scripts/neo4j.sh start`` writes for the server it started).
 
 The password never appears in ``repr``, logs or error messages: it is never put into one, so
 nothing has to be searched for and scrubbed afterwards. :func:`redact_uri` (what messages show of
@@ -36,7 +38,15 @@ SUPPORTED_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ss
 
 
 class SettingsError(ValueError):
-    """The configuration cannot work as given (bad URI scheme, unreadable config file...)."""
+    """The configuration cannot work as given (bad URI scheme, unreadable config file...).
+
+    ``key`` names the setting at fault (``uri``...) when there is one, so that each entry point
+    can name it as its users spell it (``--uri``, ``spark.lineage.neo4j.uri``).
+    """
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -48,6 +58,8 @@ class Neo4jSettings:
     password: str = field(default="", repr=False)
     database: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: The config file these settings were read from, or would have been (for messages).
+    config_path: Path | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         validate_uri(self.uri)
@@ -71,26 +83,42 @@ class Neo4jSettings:
         return f"uri={self.display_uri} user={self.user} database={database} password={password}"
 
 
+def password_not_set(settings: Neo4jSettings) -> str:
+    """What every message says when no password was configured, and where one can be given."""
+    config = settings.config_path or default_config_path()
+    return (
+        "the password is NOT SET (set SPARK_LINEAGE_NEO4J_PASSWORD, [neo4j] password in "
+        f"{config}, or --password-file)"
+    )
+
+
 def validate_uri(uri: str) -> None:
     """Reject URIs the driver cannot use, with a message that names the accepted schemes."""
+    problem = _uri_problem(uri)
+    if problem is not None:
+        raise SettingsError(problem, key="uri")
+
+
+def _uri_problem(uri: str) -> str | None:
     parts = urlsplit(uri)
     if parts.scheme not in SUPPORTED_SCHEMES:
-        raise SettingsError(
+        return (
             f"unsupported Neo4j URI {redact_uri(uri)!r}: the scheme must be one of "
             f"{', '.join(s + '://' for s in SUPPORTED_SCHEMES)}"
         )
     if not parts.hostname:
-        raise SettingsError(f"Neo4j URI {redact_uri(uri)!r} has no host")
+        return f"Neo4j URI {redact_uri(uri)!r} has no host"
     if "@" in parts.netloc:
-        raise SettingsError(
+        return (
             f"Neo4j URI {redact_uri(uri)!r} must not carry credentials: give the user and "
             "password as settings (SPARK_LINEAGE_NEO4J_USER / _PASSWORD or the config file)"
         )
     if parts.query and parts.scheme.startswith("bolt"):  # the driver would refuse, quoting it
-        raise SettingsError(
+        return (
             f"Neo4j URI {redact_uri(uri)!r} has a query string: only neo4j:// URIs take one "
             "(routing context); give the password as a setting, never in the URI"
         )
+    return None
 
 
 def redact_uri(uri: str) -> str:
@@ -110,6 +138,12 @@ def redact_uri(uri: str) -> str:
 
 def default_config_path() -> Path:
     return Path.home() / ".config" / "spark-lineage" / "config.toml"
+
+
+def config_file_path(path: Path | None, environ: Mapping[str, str] | None = None) -> Path:
+    """The config file in effect: ``path``, else ``SPARK_LINEAGE_CONFIG``, else the default."""
+    env = os.environ if environ is None else environ
+    return path or (Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else default_config_path())
 
 
 def default_spool_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -147,8 +181,11 @@ def load_config_file(path: Path | None, environ: Mapping[str, str] | None = None
         raise SettingsError(f"cannot read config file {candidate}: {exc}") from exc
 
 
+#: The connection settings every entry point knows (CLI flags, ``spark.lineage.neo4j.*``).
+CONNECTION_KEYS = ("uri", "user", "password", "database")
+
 #: The keys of the config file's ``[neo4j]`` section.
-FILE_KEYS = ("uri", "user", "password", "database")
+FILE_KEYS = (*CONNECTION_KEYS, "password_file")
 
 
 def _check_known(what: str, table: Mapping[str, Any], known: Sequence[str], where: str) -> None:
@@ -168,10 +205,13 @@ def resolve_settings(
     *,
     config_path: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    explicit_source: str = "flag",
 ) -> Neo4jSettings:
     """Merge flags > environment > config file > defaults into one :class:`Neo4jSettings`.
 
-    ``explicit`` holds ``uri``, ``user``, ``password``, ``database`` (None = not given).
+    The one way every entry point reads Neo4j settings: the CLI passes its flags, the sink its
+    ``spark.lineage.neo4j.*`` values. ``explicit`` holds ``uri``, ``user``, ``password``,
+    ``database`` (None = not given); ``explicit_source`` is what ``sources`` calls them.
     ``sources`` on the result records where each value came from (for ``doctor``).
     """
     env = os.environ if environ is None else environ
@@ -182,6 +222,9 @@ def resolve_settings(
     if not isinstance(file_section, dict):
         raise SettingsError("the [neo4j] section of the config file must be a table")
     _check_known("key", file_section, FILE_KEYS, "in [neo4j] ")
+    used_path = config_file_path(config_path, env)
+    if "password" not in given and not env.get(ENV_PREFIX + "PASSWORD"):
+        file_section = _with_password_from_file(file_section, used_path)
     defaults: dict[str, str | None] = {
         "uri": DEFAULT_URI,
         "user": DEFAULT_USER,
@@ -193,7 +236,7 @@ def resolve_settings(
     for name, default in defaults.items():
         env_value = env.get(ENV_PREFIX + name.upper())
         if name in given:
-            values[name], sources[name] = given[name], "flag"
+            values[name], sources[name] = given[name], explicit_source
         elif env_value:
             values[name], sources[name] = env_value, "environment"
         elif file_section.get(name):
@@ -206,17 +249,48 @@ def resolve_settings(
         password=str(values["password"] or ""),
         database=values["database"] or None,
         sources=sources,
+        config_path=used_path,
     )
 
 
+def _with_password_from_file(section: Mapping[str, Any], config: Path) -> dict[str, Any]:
+    """The ``[neo4j]`` section with ``password_file`` read into ``password`` (inline wins).
+
+    Called only when neither a flag nor the environment gives the password, so that a stale
+    ``password_file`` does not stand in the way of one given otherwise. The file is read only
+    when no inline password is given (a relative path is relative to the
+    config file); an unreadable file is an error that names both files, never their content.
+    """
+    values = {k: v for k, v in section.items() if k != "password_file"}
+    named = section.get("password_file")
+    if not named or values.get("password"):
+        return values
+    path = Path(str(named)).expanduser()
+    if not path.is_absolute():  # relative to the config file, wherever the command runs
+        path = config.parent / path
+    try:
+        values["password"] = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(
+            f"cannot read the password_file {path} named in {config}: {exc.strerror}"
+        ) from None
+    except UnicodeDecodeError as exc:  # its text would quote bytes of the password
+        raise SettingsError(
+            f"the password_file {path} named in {config} is not UTF-8 text (byte {exc.start})"
+        ) from None
+    return values
+
+
 def settings_from_spark_conf(
-    conf: Mapping[str, str], environ: Mapping[str, str] | None = None
+    conf: Mapping[str, str | None], environ: Mapping[str, str] | None = None
 ) -> Neo4jSettings:
-    """Settings from ``spark.lineage.neo4j.{uri,user,password,database}`` (then env, file)."""
-    explicit = {
-        name: conf.get(SPARK_CONF_PREFIX + name) for name in ("uri", "user", "password", "database")
-    }
-    return resolve_settings(explicit, environ=environ)
+    """Settings from ``spark.lineage.neo4j.{uri,user,password,database}`` (then env, file).
+
+    What the Neo4j sink builds its connection from, so that a job and the CLI share defaults,
+    validation and the config file.
+    """
+    explicit = {name: conf.get(SPARK_CONF_PREFIX + name) for name in CONNECTION_KEYS}
+    return resolve_settings(explicit, environ=environ, explicit_source="spark conf")
 
 
 def with_password(settings: Neo4jSettings, password: str) -> Neo4jSettings:

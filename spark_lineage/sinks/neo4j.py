@@ -21,21 +21,20 @@ Behaviour (the sink contract is in :mod:`spark_lineage.sinks.base`):
   the spool for the next start or ``spark-lineage replay``.
 
 Settings (``spark.lineage.neo4j.*``; each also from ``SPARK_LINEAGE_NEO4J_*``): ``uri``, ``user``,
-``password``, ``database``, ``spool.dir``, ``connection.timeout`` (s), ``retry.max`` (s),
-``batch.size`` (rows per UNWIND statement; very wide events are cut into several statements),
-``write.timeout`` (s, default 10): how long one write (plus 2 ms per column edge), or the read of
-earlier job names, may go unanswered before the sink abandons the connection and spools the event
-(:mod:`spark_lineage.sinks.deadline`).
+``password``, ``database`` (read as the CLI reads them, with the config file's ``[neo4j]`` last:
+:func:`~spark_lineage.graph.settings.settings_from_spark_conf`), ``spool.dir``,
+``connection.timeout`` (s), ``retry.max`` (s), ``batch.size`` (rows per UNWIND statement; very wide
+events are cut into several statements), ``write.timeout`` (s, default 10): how long one write (plus
+2 ms per column edge), or the read of earlier job names, may go unanswered before the sink abandons
+the connection and spools the event (:mod:`spark_lineage.sinks.deadline`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -49,18 +48,18 @@ from spark_lineage.graph.connection import (
     open_driver,
 )
 from spark_lineage.graph.job_memory import job_output_names
-from spark_lineage.graph.schema import SchemaState, schema_state
 from spark_lineage.graph.settings import (
+    CONNECTION_KEYS,
     Neo4jSettings,
     SettingsError,
     default_spool_dir,
-    validate_uri,
+    settings_from_spark_conf,
 )
 from spark_lineage.graph.writer import DEFAULT_CHUNK_SIZE, GraphWriter
 from spark_lineage.model import DatasetRef, LineageEvent
 from spark_lineage.sinks.base import Sink, SinkSettings
 from spark_lineage.sinks.deadline import WriteTimeout, call_with_deadline, write_deadline_s
-from spark_lineage.sinks.spool import DeliveryReport, Spool, SpoolError, SpoolStatus
+from spark_lineage.sinks.spool import Spool, SpoolError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -117,17 +116,12 @@ class Neo4jSink(Sink):
     @classmethod
     def from_settings(cls, settings: SinkSettings) -> Neo4jSink:
         settings.check_known(KNOWN_KEYS)
-        uri = settings.get("uri", "bolt://127.0.0.1:7687") or ""
-        try:
-            validate_uri(uri)
-            neo4j_settings = Neo4jSettings(
-                uri=uri,
-                user=settings.get("user", "neo4j") or "neo4j",
-                password=settings.get("password", "") or "",
-                database=settings.get("database"),
-            )
+        conf = {settings.full_key(name): settings.get(name) for name in CONNECTION_KEYS}
+        try:  # the same defaults, validation and config file as the CLI
+            neo4j_settings = settings_from_spark_conf(conf)
         except SettingsError as exc:
-            raise ConfigError(f"{settings.full_key('uri')}: {exc}") from None
+            where = settings.full_key(exc.key) if exc.key else settings.full_key("*")
+            raise ConfigError(f"{where}: {exc}") from None
         spool = settings.get("spool.dir")
         timeout = settings.get_float("connection.timeout", 3.0, minimum=0.1)
         return cls(
@@ -313,132 +307,3 @@ def _close_quietly(driver: neo4j.Driver) -> None:
     except Exception:
         log.debug("neo4j sink: closing an abandoned driver failed", exc_info=True)
 
-
-# --- operations behind the CLI --------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayReport:
-    """``spark-lineage replay``: the spool delivery, and the dead-letter retry when asked."""
-
-    delivery: DeliveryReport
-    rejected_sent: int = 0
-    rejected_kept: int = 0
-
-
-def replay_spool(
-    settings: Neo4jSettings, spool_dir: Path, *, include_rejected: bool = False
-) -> ReplayReport:
-    """Deliver every spooled event no live process owns, in order (``spark-lineage replay``).
-
-    With ``include_rejected``, the dead-lettered events are tried again too (after a fix).
-    """
-    with open_driver(settings) as driver:
-        writer = GraphWriter(driver, settings.database)
-        spool = Spool(spool_dir)
-        try:
-            delivery = spool.deliver(writer.write, is_event_rejection)
-            if not include_rejected or delivery.error is not None:
-                return ReplayReport(delivery)
-            sent, kept = spool.retry_rejected(writer.write)
-            return ReplayReport(delivery, sent, kept)
-        finally:
-            spool.close()
-
-
-@dataclass(frozen=True, slots=True)
-class DoctorCheck:
-    """One line of the doctor's report."""
-
-    name: str
-    ok: bool
-    detail: str
-
-
-def doctor(settings: Neo4jSettings, spool_dir: Path) -> list[DoctorCheck]:
-    """Check configuration, connectivity, login, schema and spool backlog; never raises."""
-    sources = ", ".join(f"{k} from {v}" for k, v in settings.sources.items() if k != "password")
-    checks = [
-        DoctorCheck(
-            "configuration", True, f"{settings.describe()}" + (f" ({sources})" if sources else "")
-        )
-    ]
-    if not settings.password:
-        checks.append(
-            DoctorCheck(
-                "password",
-                False,
-                "no password configured: set SPARK_LINEAGE_NEO4J_PASSWORD or [neo4j] password",
-            )
-        )
-    checks.extend(_connection_checks(settings))
-    checks.append(_spool_check(spool_dir))
-    return checks
-
-
-def _connection_checks(settings: Neo4jSettings) -> list[DoctorCheck]:
-    try:
-        driver = open_driver(settings, DriverOptions(connection_timeout_s=5.0))
-    except Exception as exc:
-        return [DoctorCheck("connection", False, describe_failure(exc, settings))]
-    with driver:
-        try:
-            driver.verify_connectivity()
-            info = driver.get_server_info()
-        except Exception as exc:
-            return [DoctorCheck("connection", False, describe_failure(exc, settings))]
-        checks = [
-            DoctorCheck(
-                "connection",
-                True,
-                f"reached {info.agent} at {settings.display_uri} as {settings.user!r} "
-                f"(TLS {'on' if settings.uses_tls else 'off'})",
-            )
-        ]
-        try:
-            state: SchemaState = schema_state(driver, settings.database)
-        except Exception as exc:
-            checks.append(DoctorCheck("schema", False, describe_failure(exc, settings)))
-            return checks
-        if state.complete:
-            detail = f"all {len(state.present)} constraints and indexes online"
-        elif state.missing:
-            detail = (
-                f"missing {', '.join(state.missing)}: run `spark-lineage schema init` "
-                "(the sink also creates them on first write)"
-            )
-        else:
-            detail = f"still populating: {', '.join(state.not_online)}"
-        checks.append(DoctorCheck("schema", state.complete, detail))
-    return checks
-
-
-def _spool_check(spool_dir: Path) -> DoctorCheck:
-    existing = next((p for p in (spool_dir, *spool_dir.parents) if p.exists()), None)
-    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        return DoctorCheck("spool", False,
-                           f"the spool directory {spool_dir} cannot be created or written: "
-                           "events could not be kept while Neo4j is unreachable")
-    try:
-        status: SpoolStatus = Spool(spool_dir).status()
-    except OSError as exc:
-        return DoctorCheck("spool", False, f"cannot read the spool {spool_dir}: {exc}")
-    detail = (
-        f"{status.pending_entries} undelivered event(s) in {status.files} file(s) "
-        f"({status.pending_bytes} bytes) in {spool_dir}"
-    )
-    if status.locked_files:
-        detail += f"; {status.locked_files} file(s) owned by running processes"
-    if status.rejected_entries:
-        detail += (
-            f"; {status.rejected_entries} event(s) rejected by Neo4j wait in "
-            f"{spool_dir / 'rejected'} (fix, then `spark-lineage replay --rejected`)"
-        )
-    if status.corrupt_lines or status.torn_tails:
-        detail += (
-            f"; {status.corrupt_lines} damaged entr(y/ies) and {status.torn_tails} torn "
-            "tail(s) will be skipped (replay copies them to rejected/)"
-        )
-    if status.pending_entries and not status.locked_files:
-        detail += ": run `spark-lineage replay`"
-    return DoctorCheck("spool", status.pending_entries + status.rejected_entries == 0, detail)

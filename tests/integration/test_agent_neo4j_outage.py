@@ -17,7 +17,7 @@ import pytest
 
 from spark_lineage import attach
 from spark_lineage.graph.settings import Neo4jSettings
-from spark_lineage.sinks.neo4j import replay_spool
+from spark_lineage.sinks.replay import replay_spool
 
 pytestmark = [pytest.mark.integration, pytest.mark.neo4j]
 

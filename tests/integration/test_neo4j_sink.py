@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import neo4j
 import pytest
 
+from spark_lineage.doctor import doctor
 from spark_lineage.graph.connection import DriverOptions
 from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.settings import Neo4jSettings
@@ -40,7 +41,7 @@ from spark_lineage.model import (
     TransformationSubtype,
     VersionInfo,
 )
-from spark_lineage.sinks.neo4j import Neo4jSink, doctor
+from spark_lineage.sinks.neo4j import Neo4jSink
 from spark_lineage.sinks.spool import Spool
 
 pytestmark = pytest.mark.neo4j

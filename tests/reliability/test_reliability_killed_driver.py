@@ -28,7 +28,7 @@ from reliability_helpers import cli_env, figure, run_cli
 
 from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.settings import Neo4jSettings
-from spark_lineage.sinks.neo4j import replay_spool
+from spark_lineage.sinks.replay import replay_spool
 from spark_lineage.sinks.spool import SPOOL_SUFFIX, encode_entry, scan_file
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.neo4j]

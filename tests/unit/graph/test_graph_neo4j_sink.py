@@ -67,3 +67,31 @@ def test_while_nothing_answers_events_are_spooled_quickly_and_kept(tmp_path: Pat
     status = Spool(tmp_path).status()
     assert (status.files, status.pending_entries) == (1, 21)
     assert (sink.written, sink.spooled) == (0, 21)
+
+
+def test_the_sink_reads_the_config_file_the_cli_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pw").write_text("file-secret")
+    config = tmp_path / "config.toml"
+    config.write_text('[neo4j]\nuri = "bolt://graph.example:7999"\npassword_file = "pw"\n')
+    monkeypatch.setenv("SPARK_LINEAGE_CONFIG", str(config))
+    monkeypatch.delenv("SPARK_LINEAGE_NEO4J_PASSWORD", raising=False)
+    monkeypatch.delenv("SPARK_LINEAGE_NEO4J_URI", raising=False)
+
+    sink = Neo4jSink.from_settings(SinkSettings("neo4j", {"spool.dir": str(tmp_path / "spool")}))
+    try:
+        assert (sink.settings.uri, sink.settings.user) == ("bolt://graph.example:7999", "neo4j")
+        assert sink.settings.password == "file-secret"
+    finally:
+        sink.close(0)
+
+
+def test_a_bad_config_file_disables_the_sink_with_its_own_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[neo4j]\npasword = "x"\n')
+    monkeypatch.setenv("SPARK_LINEAGE_CONFIG", str(config))
+    with pytest.raises(ConfigError, match=r"unknown key 'pasword' in \[neo4j\]"):
+        Neo4jSink.from_settings(SinkSettings("neo4j", {}))

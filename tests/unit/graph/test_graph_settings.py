@@ -10,6 +10,7 @@ from spark_lineage.graph.settings import (
     SUPPORTED_SCHEMES,
     Neo4jSettings,
     SettingsError,
+    password_not_set,
     redact_uri,
     resolve_settings,
     settings_from_spark_conf,
@@ -124,3 +125,72 @@ def test_an_unknown_section_of_the_config_file_is_an_error(tmp_path: Path) -> No
 
     with pytest.raises(SettingsError, match=r"unknown section 'neo4jj' .*did you mean 'neo4j'"):
         resolve_settings(config_path=config, environ={})
+
+
+def test_the_spark_conf_and_the_cli_share_defaults_and_the_config_file(tmp_path: Path) -> None:
+    config = _config(tmp_path, '[neo4j]\nuri = "bolt+ssc://file:7"\n')
+    env = {"SPARK_LINEAGE_CONFIG": str(config)}
+
+    from_conf = settings_from_spark_conf({}, environ=env)
+    from_cli = resolve_settings(environ=env)
+
+    assert from_conf == from_cli
+    assert (from_conf.uri, from_conf.user, from_conf.password) == ("bolt+ssc://file:7", "neo4j", "")
+    assert from_conf.uses_tls
+    assert from_conf.config_path == config
+    assert dict(from_conf.sources) == dict(from_cli.sources)
+
+
+def test_a_spark_setting_is_named_as_such_in_sources(tmp_path: Path) -> None:
+    env = {"SPARK_LINEAGE_CONFIG": str(_config(tmp_path, ""))}
+    settings = settings_from_spark_conf({"spark.lineage.neo4j.user": "writer"}, environ=env)
+    assert settings.sources["user"] == "spark conf"
+
+
+@pytest.mark.parametrize("uri", ["http://localhost:7474", "bolt://", "bolt://u:pw@db:1"])
+def test_the_spark_conf_and_the_cli_refuse_the_same_uris_with_the_same_words(
+    tmp_path: Path, uri: str
+) -> None:
+    env = {"SPARK_LINEAGE_CONFIG": str(_config(tmp_path, ""))}
+    with pytest.raises(SettingsError) as from_cli:
+        resolve_settings({"uri": uri}, environ=env)
+    with pytest.raises(SettingsError) as from_conf:
+        settings_from_spark_conf({"spark.lineage.neo4j.uri": uri}, environ=env)
+    assert str(from_conf.value) == str(from_cli.value)
+    assert from_conf.value.key == "uri"
+
+
+def test_the_password_can_live_in_a_file_the_config_names(tmp_path: Path) -> None:
+    (tmp_path / "neo4j.password").write_text("file-secret\n")
+    config = _config(tmp_path, '[neo4j]\npassword_file = "neo4j.password"\n')
+
+    settings = resolve_settings(config_path=config, environ={})
+
+    assert settings.password == "file-secret"  # relative to the config file, newline stripped
+    assert settings.sources["password"] == "config file"
+
+
+def test_an_inline_password_or_the_environment_wins_over_the_password_file(
+    tmp_path: Path,
+) -> None:
+    config = _config(tmp_path, f'[neo4j]\npassword_file = "{tmp_path / "gone"}"\n')
+    env = {"SPARK_LINEAGE_NEO4J_PASSWORD": "env-pw"}
+    assert resolve_settings(config_path=config, environ=env).password == "env-pw"
+    inline = _config(tmp_path, '[neo4j]\npassword = "inline"\npassword_file = "gone"\n')
+    assert resolve_settings(config_path=inline, environ={}).password == "inline"
+
+
+def test_a_missing_password_file_names_both_files(tmp_path: Path) -> None:
+    config = _config(tmp_path, '[neo4j]\npassword_file = "gone"\n')
+    with pytest.raises(SettingsError, match=r"cannot read the password_file .*gone named in .*"
+                                            r"config\.toml"):
+        resolve_settings(config_path=config, environ={})
+
+
+def test_an_unset_password_is_said_with_where_to_set_it(tmp_path: Path) -> None:
+    config = _config(tmp_path, "")
+    settings = resolve_settings(config_path=config, environ={})
+    assert password_not_set(settings) == (
+        "the password is NOT SET (set SPARK_LINEAGE_NEO4J_PASSWORD, [neo4j] password in "
+        f"{config}, or --password-file)"
+    )
