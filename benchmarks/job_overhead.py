@@ -91,7 +91,7 @@ class Neo4jServer:
     def __enter__(self) -> Neo4jServer:
         if self.owned:
             subprocess.run([str(REPO / "scripts" / "neo4j.sh"), "start", "--port", str(BENCH_PORT),
-                            "--data", str(self.data)], check=True, cwd=REPO,
+                            "--data", str(self.data), "--no-config"], check=True, cwd=REPO,
                            env={**os.environ, "NEO4J_PASSWORD": NEO4J_PASSWORD})
         return self
 

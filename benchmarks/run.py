@@ -185,7 +185,8 @@ class Neo4j:
     def start(self) -> None:
         if self.owned:
             subprocess.run([str(REPO / "scripts" / "neo4j.sh"), "start", "--port",
-                            str(self.port), "--data", str(self.data)], check=True, cwd=REPO,
+                            str(self.port), "--data", str(self.data), "--no-config"],
+                           check=True, cwd=REPO,
                            env={**os.environ, "NEO4J_PASSWORD": PASSWORD, **self.memory},
                            stdout=subprocess.DEVNULL)
 

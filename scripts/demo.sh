@@ -17,6 +17,8 @@ DATA=${SPARK_LINEAGE_NEO4J_HOME:-$ROOT/.neo4j}/demo/data
 # A fresh lake (below) gets a fresh graph: the demo's own Neo4j data folder starts empty.
 scripts/neo4j.sh stop --data "$DATA" >/dev/null
 rm -rf "$DATA"
+# The start also writes the CLI's config file for this server (URI, user, password file), so
+# that the README's first commands work afterwards without environment variables.
 scripts/neo4j.sh start --port "$PORT" --http-port "$HTTP_PORT" --data "$DATA"
 
 export SPARK_LINEAGE_NEO4J_URI="bolt://127.0.0.1:$PORT"

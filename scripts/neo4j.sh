@@ -41,6 +41,14 @@ Start options:
                       Community edition every user has full rights (no roles)
   --reset-password    set user neo4j's password to \$NEO4J_PASSWORD even if already set
   --timeout S         seconds to wait for Bolt (default 180)
+  --no-config         do not write the CLI's config file (test servers)
+
+After a start (also of a server already running), the CLI's config file
+(\$SPARK_LINEAGE_CONFIG, default ~/.config/spark-lineage/config.toml) names this server: its
+URI, user neo4j, and a password_file (mode 0600, next to the data directory) holding
+\$NEO4J_PASSWORD, so that spark-lineage commands and jobs log in without environment
+variables. A config file this script did not write (no "# written by scripts/neo4j.sh" first
+line) is left alone.
 
 Environment:
   NEO4J_PASSWORD              password of user neo4j, set on first start (default spark-lineage)
@@ -159,9 +167,56 @@ make_self_signed_cert() {  # $1 = directory
     chmod 600 "$dir/private.key"
 }
 
+# --- the CLI's config file ------------------------------------------------------------------------
+CONFIG_MARK="# written by scripts/neo4j.sh"
+
+bolt_uri() {  # $1 = port, $2 = TLS level: the URI a client uses for this server
+    if [ "$2" = REQUIRED ]; then echo "bolt+ssc://127.0.0.1:$1"; else echo "bolt://127.0.0.1:$1"; fi
+}
+
+write_cli_config() {  # $1 = Bolt URI of the server just started
+    local uri=$1 config password_file tmp
+    config=${SPARK_LINEAGE_CONFIG:-$HOME/.config/spark-lineage/config.toml}
+    if [ -e "$config" ]; then
+        case "$(head -n 1 "$config" 2>/dev/null)" in
+            "$CONFIG_MARK"*) ;;
+            *) log "left your config file $config alone (it does not name this server)"; return 0 ;;
+        esac
+    fi
+    password_file="$INSTANCE/neo4j.password"
+    case "$password_file$uri" in  # TOML literal strings: no quote or newline inside
+        *"'"*|*$'\n'*) log "not writing $config: the path $password_file cannot be quoted"; return 0 ;;
+    esac
+    tmp="$config.$$.tmp"
+    if ! (
+        umask 077  # new directories 0700, the files 0600
+        mkdir -p "$(dirname "$config")"
+        printf '%s\n' "${NEO4J_PASSWORD:-spark-lineage}" >"$password_file"
+        chmod 600 "$password_file"
+        {
+            echo "$CONFIG_MARK start (data $DATA); it rewrites this file at each start."
+            echo "# Delete the first line to keep your own settings: the script then leaves them alone."
+            echo "# The password file holds \$NEO4J_PASSWORD of that start (the server's password is set"
+            echo "# at its first start, or with --reset-password)."
+            echo "[neo4j]"
+            echo "uri = '$uri'"
+            echo "user = 'neo4j'"
+            echo "password_file = '$password_file'"
+        } >"$tmp"
+        chmod 600 "$tmp"
+        mv -f "$tmp" "$config"
+    ); then
+        rm -f "$tmp"
+        log "could not write the CLI's config file $config"
+        return 0
+    fi
+    log "CLI config written to $config ($uri, user neo4j, password in $password_file)"
+}
+
 # --- start ----------------------------------------------------------------------------------------
 cmd_start() {
     local port=7687 http="" data="" tls="" tls_level="OPTIONAL" timeout=180 extra=() reset=()
+    local config=1
     while [ $# -gt 0 ]; do
         case "$1" in
             --port) port=${2:?--port needs a value}; shift 2 ;;
@@ -172,6 +227,7 @@ cmd_start() {
             --extra-user) extra+=(--extra-user "${2:?--extra-user needs a name}"); shift 2 ;;
             --reset-password) reset=(--reset-password); shift ;;
             --timeout) timeout=${2:?--timeout needs a value}; shift 2 ;;
+            --no-config) config=""; shift ;;
             -h|--help) usage; return 0 ;;
             *) die "unknown start option: $1 (see --help)" ;;
         esac
@@ -187,6 +243,7 @@ cmd_start() {
         running_port=$(cat "$INSTANCE/neo4j.port" 2>/dev/null || echo "?")
         if [ "$running_port" = "$port" ]; then
             log "already running: bolt://127.0.0.1:$port (pid $pid, data $DATA)"
+            [ -z "$config" ] || write_cli_config "$(bolt_uri "$port" "$tls_level")"
             return 0
         fi
         die "the instance with data $DATA is already running on port $running_port (pid $pid); stop it first"
@@ -271,6 +328,7 @@ cmd_start() {
         sleep 0.5
     done
     log "ready in $((SECONDS - started)) s: $(grep -m1 '^neo4j ready ' "$logfile") (pid $pid)"
+    [ -z "$config" ] || write_cli_config "$(bolt_uri "$port" "$tls_level")"
 }
 
 # --- stop / status --------------------------------------------------------------------------------

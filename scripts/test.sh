@@ -36,8 +36,9 @@ if [ -z "${SPARK_LINEAGE_TEST_NEO4J_URI:-}" ]; then
     trap 'exit 130' INT
     trap 'exit 143' TERM
     STARTED_NEO4J=1
+    # --no-config: a test server must not become what the user's CLI logs in to.
     scripts/neo4j.sh start --port "$PORT" --data "$TEST_DIR/data" --tls "$TEST_DIR/tls" \
-        --tls-level OPTIONAL
+        --tls-level OPTIONAL --no-config
 
     export SPARK_LINEAGE_TEST_NEO4J_URI="bolt://127.0.0.1:$PORT"
     export SPARK_LINEAGE_TEST_NEO4J_TLS_URI="bolt+ssc://127.0.0.1:$PORT"

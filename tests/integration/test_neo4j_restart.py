@@ -58,7 +58,7 @@ class Server:
 
     def start(self) -> None:
         subprocess.run([str(ROOT / "scripts/neo4j.sh"), "start", "--port", str(self.port),
-                        "--data", str(self.data)], env=self.env, check=True,
+                        "--data", str(self.data), "--no-config"], env=self.env, check=True,
                        capture_output=True, timeout=300)
 
     def stop(self) -> None:
