@@ -28,6 +28,8 @@ class DoctorCheck:
 def doctor(settings: Neo4jSettings, spool_dir: Path) -> list[DoctorCheck]:
     """Check configuration, connectivity, login, schema and spool backlog; never raises."""
     sources = ", ".join(f"{k} from {v}" for k, v in settings.sources.items() if k != "password")
+    if "config file" in settings.sources.values() and settings.config_path is not None:
+        sources += f"; config file {settings.config_path}"
     checks = [
         DoctorCheck(
             "configuration", True, f"{settings.describe()}" + (f" ({sources})" if sources else "")
@@ -80,9 +82,12 @@ def _connection_checks(settings: Neo4jSettings) -> list[DoctorCheck]:
 def _spool_check(spool_dir: Path) -> DoctorCheck:
     existing = next((p for p in (spool_dir, *spool_dir.parents) if p.exists()), None)
     if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        return DoctorCheck("spool", False,
-                           f"the spool directory {spool_dir} cannot be created or written: "
-                           "events could not be kept while Neo4j is unreachable")
+        return DoctorCheck(
+            "spool",
+            False,
+            f"the spool directory {spool_dir} cannot be created or written: "
+            "events could not be kept while Neo4j is unreachable",
+        )
     try:
         status: SpoolStatus = Spool(spool_dir).status()
     except OSError as exc:

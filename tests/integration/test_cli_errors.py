@@ -328,3 +328,23 @@ def test_too_many_wrong_passwords_say_the_server_refuses_logins_for_now(
     assert "authentication failed for user 'neo4j'" in errors[0]
     assert "refuses logins for user 'neo4j' for now, after too many wrong passwords" in errors[-1]
     assert all(e.count("\n") == 1 and "Traceback" not in e for e in errors), errors
+
+
+def test_a_login_without_a_password_says_the_password_is_not_set_and_where_to_set_it(
+    neo4j_uri: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # no config file there
+    for name in ("CONFIG", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_URI"):
+        monkeypatch.delenv(f"SPARK_LINEAGE_{name}", raising=False)
+
+    assert main(["impact", "--uri", neo4j_uri, "/x/t.a"]) == 1
+
+    config = tmp_path / ".config" / "spark-lineage" / "config.toml"
+    assert capsys.readouterr().err == (
+        f"spark-lineage impact: wrong user or password for neo4j at {neo4j_uri}: the password is "
+        f"NOT SET (set SPARK_LINEAGE_NEO4J_PASSWORD, [neo4j] password in {config}, or "
+        "--password-file)\n"
+    )

@@ -111,3 +111,19 @@ def test_lineage_is_written_over_tls(neo4j_auth: tuple[str, str]) -> None:
             assert GraphWriter(driver).write(event).already_applied
         finally:
             delete_scope(driver, "file::/none-", f"{jobs_ns}::")
+
+
+def test_no_password_is_said_as_not_set_by_the_password_and_connection_checks(
+    neo4j_uri: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    checks = _checks(Neo4jSettings(uri=neo4j_uri, config_path=config), tmp_path)
+
+    not_set = (
+        f"the password is NOT SET (set SPARK_LINEAGE_NEO4J_PASSWORD, [neo4j] password in {config}"
+    )
+    assert not checks["password"].ok and checks["password"].detail.startswith(not_set)
+    assert not checks["connection"].ok
+    wrong = f"wrong user or password for neo4j at {neo4j_uri}"
+    assert checks["connection"].detail.startswith(wrong)
+    assert not_set in checks["connection"].detail
