@@ -76,6 +76,9 @@ def main() -> None:
     print(f"HTML graph:       {html}  (open it in a browser, works offline)")
     print(f"Neo4j Browser:    http://127.0.0.1:{args.http_port}/browser/  (connect to {uri})")
     print("                  user neo4j, password from $NEO4J_PASSWORD (default spark-lineage)")
+    config = os.environ.get("SPARK_LINEAGE_CONFIG") or "~/.config/spark-lineage/config.toml"
+    print(f"CLI:              .venv/bin/spark-lineage doctor  (settings from {config},")
+    print("                  written by scripts/neo4j.sh start: no environment variables needed)")
     print(f"Delta lake:       {lake}")
     print(f"OpenLineage file: {args.root / 'openlineage.jsonl'}")
     print(f"Job logs:         {lake / 'logs'}")
