@@ -29,6 +29,16 @@ TEST_SPARK_CONF = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A test run reads and writes no file of the developer's home: it gets an empty one.
+
+    The CLI and the agent read ``~/.config/spark-lineage/config.toml`` (which ``make demo``
+    writes) and spool into ``~/.spark-lineage/spool``; neither may leak into a test. Tests that
+    need a home of their own still make one.
+    """
+    os.environ["HOME"] = tempfile.mkdtemp(prefix="spark-lineage-test-home-")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The ``smoke`` tests run first: a broken set-up shows in the first seconds of a run."""
     items.sort(key=lambda item: item.get_closest_marker("smoke") is None)
