@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = ["attach", "record_model"]
 
+#: The version when the package runs from a source tree (kept equal to pyproject.toml's).
+__version__ = "0.1.0"
+
 
 def attach(spark: Any, conf: Mapping[str, str] | None = None) -> LineageAgent | DisabledAgent:
     """Attach the lineage agent to a SparkSession and return it (once per session; never raises).

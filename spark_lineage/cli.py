@@ -16,11 +16,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import io
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +39,15 @@ from spark_lineage.graph.settings import (
     default_spool_dir,
     resolve_settings,
 )
-from spark_lineage.openlineage_load import LoadReport, load_openlineage_file
+from spark_lineage.openlineage_load import (
+    LoadReport,
+    load_openlineage_file,
+    load_openlineage_stream,
+)
 from spark_lineage.reproduce import DEFAULT_DEPTH as REPRODUCE_DEFAULT_DEPTH
 from spark_lineage.reproduce import MAX_DEPTH as REPRODUCE_MAX_DEPTH
 from spark_lineage.sinks.replay import replay_spool
+from spark_lineage.textui.progress import Progress
 
 Handler = Callable[[argparse.Namespace, Neo4jSettings], int]
 
@@ -62,20 +69,38 @@ def _common_options() -> argparse.ArgumentParser:
     )
     group.add_argument("--database", help="Neo4j database (default: the server's default)")
     group.add_argument("--config", type=Path, help="TOML config file with a [neo4j] section")
-    group.add_argument(
+    return common
+
+
+def _spool_option() -> argparse.ArgumentParser:
+    """``--spool-dir``, only on the commands that read the spool (replay, doctor)."""
+    spool = argparse.ArgumentParser(add_help=False)
+    spool.add_argument(
         "--spool-dir",
         type=Path,
         help="spool directory (default SPARK_LINEAGE_SPOOL_DIR or ~/.spark-lineage/spool)",
     )
-    return common
+    return spool
+
+
+def version() -> str:
+    """The installed distribution's version, else the package's own ``__version__``."""
+    try:
+        return metadata.version("spark-lineage")
+    except metadata.PackageNotFoundError:
+        from spark_lineage import __version__
+
+        return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; later commands (impact, upstream, ...) add their sub-parsers here."""
     common = _common_options()
+    spool = _spool_option()
     parser = argparse.ArgumentParser(
         prog="spark-lineage", description="Column-level lineage of Spark jobs, in Neo4j."
     )
+    parser.add_argument("--version", action="version", version=f"spark-lineage {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     schema = commands.add_parser("schema", help="manage the graph schema")
@@ -86,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(handler=_schema_init)
 
     replay = commands.add_parser(
-        "replay", parents=[common], help="deliver spooled events to Neo4j, in order"
+        "replay", parents=[common, spool], help="deliver spooled events to Neo4j, in order"
     )
     replay.add_argument(
         "--rejected",
@@ -98,11 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     load = commands.add_parser(
         "load", parents=[common], help="load an OpenLineage JSON-lines file into the graph"
     )
-    load.add_argument("file", type=Path, help="OpenLineage RunEvents, one JSON object per line")
+    load.add_argument(
+        "file", help="OpenLineage RunEvents, one JSON object per line ('-': standard input)"
+    )
     load.set_defaults(handler=_load)
 
     check = commands.add_parser(
-        "doctor", parents=[common], help="check configuration, connection, schema and spool"
+        "doctor", parents=[common, spool], help="check configuration, connection, schema and spool"
     )
     check.set_defaults(handler=_doctor)
 
@@ -198,9 +225,15 @@ def _replay(args: argparse.Namespace, settings: Neo4jSettings) -> int:
 
 
 def _load(args: argparse.Namespace, settings: Neo4jSettings) -> int:
-    report = LoadReport(args.file)
+    stdin = args.file == "-"
+    report = LoadReport(Path("<stdin>") if stdin else Path(args.file))
     try:
-        load_openlineage_file(settings, args.file, report)
+        with Progress("load", "line(s)") as progress:
+            if stdin:
+                text = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+                load_openlineage_stream(settings, text, report, progress.update)
+            else:
+                load_openlineage_file(settings, report.path, report, progress.update)
     except KeyboardInterrupt:
         print(
             f"spark-lineage load: interrupted after {report.loaded} event(s) loaded "
@@ -210,7 +243,7 @@ def _load(args: argparse.Namespace, settings: Neo4jSettings) -> int:
         )
         return 130
     for error in report.errors:
-        print(f"{args.file}:{error.line_no}: {error.message}", file=sys.stderr)
+        print(f"{report.path}:{error.line_no}: {error.message}", file=sys.stderr)
     print(
         f"load: {report.loaded} event(s) loaded ({report.already_present} already present, "
         f"{report.column_edges} column edges), {len(report.errors)} line(s) rejected"
@@ -279,6 +312,7 @@ def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None
     )
     walk.add_argument("--direct-only", action="store_true", help="only all-DIRECT paths")
     walk.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    walk.add_argument("--wide", action="store_true", help="do not cut long cells to fit")
     target_help = "<dataset>.<column> or a dataset (table name, path, file:/path or key)"
     for name, direction, text in (
         ("impact", "downstream", "every column downstream of a column or dataset"),
@@ -286,7 +320,11 @@ def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None
     ):
         command = commands.add_parser(name, parents=[common, walk], help=text)
         command.add_argument("target", help=target_help)
-        command.add_argument("--column", help="the column (then TARGET is only the dataset)")
+        command.add_argument(
+            "--column",
+            action="append",
+            help="a column (repeat for several; then TARGET is only the dataset)",
+        )
         command.set_defaults(handler=_lineage, direction=direction)
     route = commands.add_parser(
         "path", parents=[common, walk], help="shortest ways one column reaches another"
@@ -300,16 +338,23 @@ def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None
         "graph", parents=[common], help="picture of the lineage around a dataset or column"
     )
     picture.add_argument("target", help=target_help)
-    picture.add_argument("--column", help="the column (then TARGET is only the dataset)")
+    picture.add_argument(
+        "--column",
+        action="append",
+        help="a column (repeat for several; then TARGET is only the dataset)",
+    )
     picture.add_argument(
         "--depth", type=depth_arg(MAX_DEPTH), default=3, help="hops each way (default 3)"
     )
-    picture.add_argument("--html", type=Path, help="write a standalone offline HTML page here")
+    picture.add_argument(
+        "--html",
+        type=Path,
+        help="write a standalone offline HTML page here (missing folders are created)",
+    )
     picture.add_argument(
         "--format",
         choices=("mermaid", "dot", "html"),
-        default="mermaid",
-        help="text printed when --html is not given (default mermaid)",
+        help="text printed when --html is not given (default mermaid; not with --html)",
     )
     picture.set_defaults(handler=_graph)
 
@@ -321,10 +366,11 @@ def _lineage(args: argparse.Namespace, settings: Neo4jSettings) -> int:
         settings,
         args.direction,
         args.target,
-        column=args.column,
+        columns=args.column or [],
         depth=args.depth,
         direct_only=args.direct_only,
         fmt=args.format,
+        wide=args.wide,
     )
 
 
@@ -340,14 +386,27 @@ def _path(args: argparse.Namespace, settings: Neo4jSettings) -> int:
         depth=args.depth,
         direct_only=args.direct_only,
         fmt=args.format,
+        wide=args.wide,
     )
 
 
 def _graph(args: argparse.Namespace, settings: Neo4jSettings) -> int:
     from spark_lineage.impact.commands import run_graph
 
+    if args.html is not None and args.format not in (None, "html"):
+        print(
+            f"spark-lineage graph: --html writes HTML; drop --format {args.format} "
+            "(or drop --html to print it)",
+            file=sys.stderr,
+        )
+        return 2
     return run_graph(
-        settings, args.target, column=args.column, depth=args.depth, fmt=args.format, html=args.html
+        settings,
+        args.target,
+        columns=args.column or [],
+        depth=args.depth,
+        fmt=args.format or "mermaid",
+        html=args.html,
     )
 
 

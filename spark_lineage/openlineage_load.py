@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.settings import Neo4jSettings
@@ -39,6 +39,7 @@ from spark_lineage.model import (
     TransformationType,
     VersionInfo,
 )
+from spark_lineage.textui.progress import ProgressCallback
 
 #: OpenLineage run states mapped onto ours (RUNNING/OTHER are progress: the run is not over).
 _EVENT_TYPES = {
@@ -317,23 +318,57 @@ def _legacy_transformation(spec: Mapping[str, Any]) -> Transformation:
     return Transformation(subtype, description=str(spec.get("transformationDescription") or ""))
 
 
-def load_file(writer: GraphWriter, path: Path, report: LoadReport | None = None) -> LoadReport:
+def load_file(
+    writer: GraphWriter,
+    path: Path,
+    report: LoadReport | None = None,
+    progress: ProgressCallback | None = None,
+) -> LoadReport:
     """Write every valid event of a JSON-lines file in file order; collect the bad lines."""
     result = report or LoadReport(path)
+    size = path.stat().st_size
     with path.open(encoding="utf-8", errors="replace") as handle:
-        for _, parsed in parse_lines(handle):
-            if isinstance(parsed, LineError):
-                result.errors.append(parsed)
-                continue
+        return load_stream(writer, handle, result, size=size, progress=progress)
+
+
+def load_stream(
+    writer: GraphWriter,
+    handle: TextIO,
+    report: LoadReport,
+    *,
+    size: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> LoadReport:
+    """Write every valid event of an open JSON-lines stream (``size`` bytes, when known);
+    ``progress`` hears (lines done, fraction of the bytes read) after every line."""
+    for _, parsed in parse_lines(handle):
+        if isinstance(parsed, LineError):
+            report.errors.append(parsed)
+        else:
             outcome = writer.write(parsed)
-            result.loaded += 1
-            result.already_present += 1 if outcome.already_applied else 0
-            result.column_edges += outcome.column_edges
-    return result
+            report.loaded += 1
+            report.already_present += 1 if outcome.already_applied else 0
+            report.column_edges += outcome.column_edges
+        if progress is not None:
+            progress(report.loaded + len(report.errors), _fraction_read(handle, size))
+    return report
+
+
+def _fraction_read(handle: TextIO, size: int | None) -> float | None:
+    """How much of the file the reader has consumed (to its read-ahead buffer), if known."""
+    if not size:
+        return None
+    try:
+        return min(1.0, handle.buffer.tell() / size)
+    except (AttributeError, OSError, ValueError):  # not seekable after all
+        return None
 
 
 def load_openlineage_file(
-    settings: Neo4jSettings, path: Path, report: LoadReport | None = None
+    settings: Neo4jSettings,
+    path: Path,
+    report: LoadReport | None = None,
+    progress: ProgressCallback | None = None,
 ) -> LoadReport:
     """``spark-lineage load``: load one OpenLineage JSON-lines file into the graph.
 
@@ -342,4 +377,16 @@ def load_openlineage_file(
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist or is not a file")
     with open_driver(settings) as driver:
-        return load_file(GraphWriter(driver, settings.database), path, report)
+        return load_file(GraphWriter(driver, settings.database), path, report, progress)
+
+
+def load_openlineage_stream(
+    settings: Neo4jSettings,
+    handle: TextIO,
+    report: LoadReport,
+    progress: ProgressCallback | None = None,
+) -> LoadReport:
+    """``spark-lineage load -``: load JSON lines from an open stream (standard input)."""
+    with open_driver(settings) as driver:
+        writer = GraphWriter(driver, settings.database)
+        return load_stream(writer, handle, report, progress=progress)

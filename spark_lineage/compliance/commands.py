@@ -9,7 +9,6 @@ export holds the lock. Nothing prompts: safe under cron, systemd and Airflow.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,12 @@ from spark_lineage.compliance.export import (
     run_export,
     tagged_columns,
 )
-from spark_lineage.compliance.formats import FORMATS, parquet_available
+from spark_lineage.compliance.formats import (
+    FORMATS,
+    LISTING_FORMATS,
+    format_listing,
+    parquet_available,
+)
 from spark_lineage.compliance.manifest import verify_manifest
 from spark_lineage.compliance.policy import PolicyError, load_policy, validate_tag
 from spark_lineage.compliance.propagation import propagate_tags
@@ -32,6 +36,8 @@ from spark_lineage.compliance.state import EXIT_LOCKED, LockedError, current_ms,
 from spark_lineage.compliance.tagging import apply_policy, tag_columns
 from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.settings import Neo4jSettings
+from spark_lineage.textui.progress import Progress
+from spark_lineage.textui.table import output_width
 
 
 def tag_name(text: str) -> str:
@@ -81,7 +87,8 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "--tag", "-t", action="append", type=tag_name, help="only these tags (repeat)"
     )
     listing.add_argument("--dataset", help="only flows touching this dataset")
-    listing.add_argument("--format", choices=("table", "json"), default="table")
+    listing.add_argument("--format", choices=LISTING_FORMATS, default="table")
+    listing.add_argument("--wide", action="store_true", help="do not cut long cells to fit")
     listing.set_defaults(handler=_list)
     delta = tags_commands.add_parser(
         "from-delta",
@@ -176,7 +183,14 @@ def _tag(args: argparse.Namespace, settings: Neo4jSettings) -> int:
 def _apply(args: argparse.Namespace, settings: Neo4jSettings) -> int:
     policy = load_policy(args.policy)
     with _driver(settings) as driver:
-        change = apply_policy(driver, policy, database=settings.database, prune=not args.no_prune)
+        with Progress("tags apply", "tag(s) written") as progress:
+            change = apply_policy(
+                driver,
+                policy,
+                database=settings.database,
+                prune=not args.no_prune,
+                progress=progress.update,
+            )
         print(
             f"tags apply: {len(policy.rules)} rule(s), {change.matched} tag(s) asserted "
             f"({change.created} new), {change.removed} stale removed"
@@ -205,16 +219,7 @@ def _list(args: argparse.Namespace, settings: Neo4jSettings) -> int:
         scope = resolve_scope(driver, args.tag, args.dataset, settings.database)
         with driver.session(database=settings.database) as session:
             rows = tagged_columns(session, scope)
-    if args.format == "json":
-        print(json.dumps(rows, indent=1))
-        return 0
-    for row in rows:
-        via = " > ".join(row["path_jobs"]) or "-"
-        print(
-            f"{row['tag']:<12} {row['carry']:<9} {row['column']}  (from {row['origin_column']}"
-            f", depth {row['depth']}, via {via})"
-        )
-    print(f"{len(rows)} row(s)")
+    sys.stdout.write(format_listing(rows, args.format, output_width(wide=args.wide)))
     return 0
 
 
@@ -254,7 +259,8 @@ def _export(args: argparse.Namespace, settings: Neo4jSettings) -> int:
             int(args.late_horizon * 86_400_000),
         )
         try:
-            result = run_export(driver, request, settings.database)
+            with Progress("export", "step(s)") as progress:
+                result = run_export(driver, request, settings.database, progress.update)
         except LockedError as exc:
             print(f"spark-lineage export: {exc}", file=sys.stderr)
             return EXIT_LOCKED

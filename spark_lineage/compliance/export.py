@@ -18,7 +18,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ from spark_lineage.compliance.state import (
     write_watermark,
 )
 from spark_lineage.compliance.tagging import resolve_dataset
+from spark_lineage.textui.progress import ProgressCallback
 
 SOURCE = "source"
 
@@ -282,9 +283,16 @@ def resolve_scope(
 
 
 def run_export(
-    driver: neo4j.Driver, request: ExportRequest, database: str | None = None
+    driver: neo4j.Driver,
+    request: ExportRequest,
+    database: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ExportResult:
-    """Propagate (unless told not to), collect, write files and manifest, move the watermark."""
+    """Propagate (unless told not to), collect, write files and manifest, move the watermark.
+
+    ``progress`` hears (steps done, fraction done) after the propagation, the collection and
+    each file written.
+    """
     for fmt in request.formats:
         if fmt not in FORMATS:
             raise FormatError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
@@ -293,6 +301,10 @@ def run_export(
             "Parquet needs pyarrow: pip install 'spark-lineage[export]' (or choose other formats)"
         )
     scope_dir = _scope_dir(request.out_dir, request.scope)
+    files_to_write = sum(
+        1 for t in TABLES for f in request.formats if f != "openlineage" or t == "activity"
+    )
+    steps = _Steps(files_to_write + 2, progress)
     with export_lock(request.out_dir):
         mark = read_watermark(scope_dir)
         since_ms = request.since_ms
@@ -310,10 +322,12 @@ def run_export(
         report = None
         if request.propagate:
             report = propagate_tags(driver, database, request.scope.tags)
+        steps.done()
         incremental = request.since_ms is None and mark is not None
         lookback = max(0, since_ms - request.late_horizon_ms) if incremental else since_ms
         with driver.session(database=database) as session:
             tables = collect(session, request.scope, lookback, request.until_ms)
+        steps.done()
         ledger = read_ledger(scope_dir)
         tables["activity"], late_runs = _mark_arrivals(tables["activity"], since_ms, ledger)
         name = f"{compact(since_ms)}--{compact(request.until_ms)}"
@@ -325,7 +339,9 @@ def run_export(
             "late_horizon_ms": request.late_horizon_ms if incremental else 0,
             "late_runs": late_runs,
         }
-        files = _write_directory(scope_dir, name, tables, request, since_ms, manifest_info)
+        files = _write_directory(
+            scope_dir, name, tables, request, since_ms, manifest_info, steps.done
+        )
         for row in tables["activity"]:
             ledger[row["run_id"]] = _ms(row["run_ended_at"])
         write_ledger(scope_dir, ledger, _keep_after(mark, request))
@@ -344,6 +360,18 @@ def run_export(
         propagation=report,
         files=tuple(files),
     )
+
+
+class _Steps:
+    """Counts the steps of an export for its progress callback."""
+
+    def __init__(self, total: int, progress: ProgressCallback | None) -> None:
+        self._total, self._progress, self._done = total, progress, 0
+
+    def done(self) -> None:
+        self._done += 1
+        if self._progress is not None:
+            self._progress(self._done, self._done / self._total)
 
 
 def _scope_dir(out_dir: Path, scope: ExportScope) -> Path:
@@ -398,6 +426,7 @@ def _write_directory(
     request: ExportRequest,
     since_ms: int,
     info: Mapping[str, Any],
+    file_written: Callable[[], None],
 ) -> list[str]:
     """Write every file into a temporary directory, then swap it in place of ``name``."""
     staging = scope_dir / f".{name}.{os.getpid()}.tmp"
@@ -411,6 +440,7 @@ def _write_directory(
             content = encode(table, fmt, rows)
             file_name = table + SUFFIX[fmt]
             (staging / file_name).write_bytes(content)
+            file_written()
             count = len(content.splitlines()) if fmt == "openlineage" else len(rows)
             if fmt == "openlineage":
                 count = sum(len(_tags_of(line)) for line in content.splitlines())

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from spark_lineage.textui.table import render_table
+
 Row = dict[str, Any]
 
 #: Field name -> kind ("str", "int", "list") for each table, in column order.
@@ -73,6 +75,11 @@ VERSION_FACET_SCHEMA = "https://openlineage.io/spec/facets/1-0-1/DatasetVersionD
 RUN_EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 
 
+#: ``tags list --format``: rows on the terminal, or the ``tagged_columns`` rows as JSON or CSV.
+LISTING_FORMATS = ("table", "json", "csv")
+_LISTING_HEADERS = ("TAG", "CARRY", "COLUMN", "ORIGIN", "DEPTH", "VIA")
+
+
 class FormatError(ValueError):
     """A format cannot be written here (e.g. Parquet without pyarrow)."""
 
@@ -112,6 +119,30 @@ def encode(table: str, fmt: str, rows: Sequence[Row]) -> bytes:
         ]
         return "".join(line + "\n" for line in lines).encode()
     raise FormatError(f"unknown format {fmt!r}")
+
+
+def format_listing(rows: Sequence[Row], fmt: str, width: int | None = None) -> str:
+    """``tags list``: ``tagged_columns`` rows as a table fitting ``width`` (None: no limit) with
+    a header line and a count, or as JSON or CSV (the export's encoding)."""
+    if fmt == "json":
+        return json.dumps(list(rows), indent=1) + "\n"
+    if fmt == "csv":
+        return _csv("tagged_columns", rows).decode()
+    if fmt != "table":
+        raise FormatError(f"unknown format {fmt!r}: use one of {', '.join(LISTING_FORMATS)}")
+    cells = [
+        [
+            str(row["tag"]),
+            str(row["carry"]),
+            str(row["column"]),
+            str(row["origin_column"]),
+            str(row["depth"]),
+            " > ".join(row["path_jobs"]) or "-",
+        ]
+        for row in rows
+    ]
+    table = render_table(_LISTING_HEADERS, cells, width) if rows else ""
+    return f"{table}{len(rows)} row(s)\n"
 
 
 def _csv(table: str, rows: Sequence[Row]) -> bytes:

@@ -25,6 +25,7 @@ from spark_lineage.compliance.queries import (
     WRITE_TAGS,
 )
 from spark_lineage.graph.lookup import DatasetLookupError, resolve_dataset_key
+from spark_lineage.textui.progress import ProgressCallback
 
 BATCH = 2000
 
@@ -66,9 +67,12 @@ def resolve_columns(session: neo4j.Session, dataset: str, columns: Sequence[str]
 
 
 def write_assignments(
-    session: neo4j.Session, assignments: Sequence[TagAssignment]
+    session: neo4j.Session,
+    assignments: Sequence[TagAssignment],
+    progress: ProgressCallback | None = None,
 ) -> tuple[int, int]:
-    """MERGE asserted tags; returns (matched, newly created)."""
+    """MERGE asserted tags; returns (matched, newly created). ``progress`` hears (written,
+    fraction written) after each batch."""
     matched = created = 0
     now = int(time.time() * 1000)
     rows = [_row(a) for a in assignments]
@@ -78,6 +82,9 @@ def write_assignments(
         )
         matched += int(record["matched"])
         created += int(record["created"])
+        if progress is not None:
+            done = min(start + BATCH, len(rows))
+            progress(done, done / len(rows))
     return matched, created
 
 
@@ -113,11 +120,17 @@ def tag_columns(
 
 
 def apply_policy(
-    driver: neo4j.Driver, policy: Policy, *, database: str | None = None, prune: bool = True
+    driver: neo4j.Driver,
+    policy: Policy,
+    *,
+    database: str | None = None,
+    prune: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> TagChange:
     """Match the policy against every dataset in the graph and synchronise the ``policy`` tags.
 
     With ``prune`` (the default) ``policy`` tags the file no longer asserts are removed.
+    ``progress`` hears how many tags are written so far.
     """
     with driver.session(database=database) as session:
         datasets = [
@@ -127,7 +140,7 @@ def apply_policy(
             for r in session.run(ALL_DATASET_COLUMNS.text)
         ]
         wanted = match_columns(policy, datasets)
-        matched, created = write_assignments(session, wanted)
+        matched, created = write_assignments(session, wanted, progress)
         removed = 0
         if prune:
             keep = {(a.column_key, a.tag) for a in wanted}

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from spark_lineage.impact.model import Direction, Hop, LineageReport, PathReport, Target
+from spark_lineage.textui.table import render_table
 
 FORMATS = ("table", "json", "csv")
 
@@ -35,18 +36,21 @@ _TABLE_COLUMNS = ("depth", "dataset", "column", "direct", "subtypes", "jobs")
 
 
 #: A table row shows at most this many jobs and subtypes, and counts the rest (JSON and CSV list
-#: them all, jobs with their full keys), so that a row fits a terminal.
+#: them all, jobs with their full keys; so does the table with ``full_lists``, for ``--wide``).
 TABLE_JOBS = 1
 TABLE_SUBTYPES = 3
 
 
-def abbreviated(items: Sequence[str], shown: int) -> str:
-    """The first ``shown`` items joined with ``;`` and a count of the rest: ``a;b +3``."""
+def abbreviated(items: Sequence[str], shown: int | None) -> str:
+    """The first ``shown`` items joined with ``;`` and a count of the rest: ``a;b +3`` (all of
+    them when ``shown`` is None)."""
+    if shown is None:
+        return ";".join(items)
     more = len(items) - shown
     return ";".join(items[:shown]) + (f" +{more}" if more > 0 else "")
 
 
-def short_jobs(job_keys: Sequence[str], shown: int = TABLE_JOBS) -> str:
+def short_jobs(job_keys: Sequence[str], shown: int | None = TABLE_JOBS) -> str:
     """Job names without their namespace, abbreviated: ``churn_clean.customers +2``."""
     return abbreviated([key.split("::", 1)[-1] for key in job_keys], shown)
 
@@ -83,8 +87,14 @@ def report_rows(report: LineageReport) -> list[dict[str, Any]]:
     return rows
 
 
-def format_report(report: LineageReport, fmt: str) -> str:
-    """The report in ``fmt`` (table, json or csv), ending with a newline."""
+def format_report(
+    report: LineageReport, fmt: str, *, width: int | None = None, full_lists: bool = False
+) -> str:
+    """The report in ``fmt`` (table, json or csv), ending with a newline.
+
+    A table fits ``width`` terminal cells (None: no limit) and abbreviates the jobs and subtypes
+    of a row unless ``full_lists``.
+    """
     rows = report_rows(report)
     if fmt == "json":
         document = {
@@ -107,20 +117,21 @@ def format_report(report: LineageReport, fmt: str) -> str:
             f"{what} {report.target.label} (depth <= {report.max_depth}{mode}): "
             f"{len(rows)} column(s)" + (" [TRUNCATED]" if report.truncated else "")
         )
-        subtypes = TABLE_SUBTYPES
+        jobs, kinds = (None, None) if full_lists else (TABLE_JOBS, TABLE_SUBTYPES)
         table_fields = _TABLE_COLUMNS + (
             ("raw_source",) if report.direction is Direction.UPSTREAM else ()
         )
         shown = [
-            r | {"jobs": short_jobs(r["jobs"]), "subtypes": abbreviated(r["subtypes"], subtypes)}
+            r | {"jobs": short_jobs(r["jobs"], jobs), "subtypes": abbreviated(r["subtypes"], kinds)}
             for r in rows
         ]
-        return head + "\n" + _table(table_fields, shown) if rows else head + "\n"
+        return head + "\n" + _table(table_fields, shown, width) if rows else head + "\n"
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
-def format_path(report: PathReport, fmt: str) -> str:
-    """The shortest paths in ``fmt``: one row per hop, numbered by path and step."""
+def format_path(report: PathReport, fmt: str, *, width: int | None = None) -> str:
+    """The shortest paths in ``fmt``: one row per hop, numbered by path and step (a table fits
+    ``width`` terminal cells, None: no limit)."""
     rows = [
         {"path": number, "step": step} | _hop_dict(hop)
         for number, hops in enumerate(report.paths, start=1)
@@ -161,7 +172,7 @@ def format_path(report: PathReport, fmt: str) -> str:
             f"{report.source.label} to {report.target.label}"
             + (" [TRUNCATED]" if report.truncated else "")
         )
-        return head + "\n" + _table(fields, rows)
+        return head + "\n" + _table(fields, rows, width)
     raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
 
 
@@ -205,12 +216,6 @@ def _csv(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def _table(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
+def _table(fields: Sequence[str], rows: Sequence[dict[str, Any]], width: int | None) -> str:
     cells = [[_cell(row.get(f)) for f in fields] for row in rows]
-    widths = [max([len(f), *(len(c[i]) for c in cells)]) for i, f in enumerate(fields)]
-    lines = ["  ".join(f.upper().ljust(w) for f, w in zip(fields, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    )
-    return "\n".join(lines) + "\n"
+    return render_table([f.upper() for f in fields], cells, width)
