@@ -6,6 +6,9 @@ file (``--config``, ``SPARK_LINEAGE_CONFIG`` or ``~/.config/spark-lineage/config
 ``[neo4j]``). There is deliberately no ``--password`` flag (it would show in ``ps`` and shell
 history): use the environment, the config file or ``--password-file``.
 
+Tables fit the terminal (``--wide`` cuts nothing; :mod:`spark_lineage.textui.table`), and ``load``,
+``export`` and ``tags apply`` show progress on stderr when it is a terminal.
+
 Exit status: 0 success, 1 the command failed (message on stderr), 2 bad usage, 130 interrupted
 (Ctrl-C; ``load`` says what it loaded), 141 the reader of standard output went away (``| head``:
 quietly, as a Unix tool killed by SIGPIPE).

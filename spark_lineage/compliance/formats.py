@@ -123,7 +123,8 @@ def encode(table: str, fmt: str, rows: Sequence[Row]) -> bytes:
 
 def format_listing(rows: Sequence[Row], fmt: str, width: int | None = None) -> str:
     """``tags list``: ``tagged_columns`` rows as a table fitting ``width`` (None: no limit) with
-    a header line and a count, or as JSON or CSV (the export's encoding)."""
+    a header line and a count (jobs without their namespace, as in ``impact``), or as JSON or
+    CSV (the export's encoding, full keys)."""
     if fmt == "json":
         return json.dumps(list(rows), indent=1) + "\n"
     if fmt == "csv":
@@ -137,7 +138,7 @@ def format_listing(rows: Sequence[Row], fmt: str, width: int | None = None) -> s
             str(row["column"]),
             str(row["origin_column"]),
             str(row["depth"]),
-            " > ".join(row["path_jobs"]) or "-",
+            " > ".join(job.split("::", 1)[-1] for job in row["path_jobs"]) or "-",
         ]
         for row in rows
     ]

@@ -1,5 +1,8 @@
 """Text tables that fit the terminal: the widest cells are cut first, with "…".
 
+A cell is cut in the middle, keeping its start and (the larger part) its end: the end of a path,
+a column key or a job name is what tells two of them apart.
+
 The width is chosen once per command by :func:`output_width`: ``--wide`` means no limit, else
 ``$COLUMNS``, else the terminal's width when standard output is a terminal, else
 :data:`PIPE_WIDTH` (a pipe or a file has no width, and 160 columns still read well in a pager).
@@ -61,17 +64,24 @@ def clean(text: str) -> str:
 
 
 def cut(text: str, width: int) -> str:
-    """``text`` in at most ``width`` cells, ending with "…" when something was cut."""
+    """``text`` in at most ``width`` cells; when too long, its start and end around a "…"
+    (a third of the room for the start, the rest for the end)."""
     if text_width(text) <= width:
         return text
-    kept, used = [], 0
-    for char in text:
-        size = char_width(char)
-        if used + size > width - 1:
-            break
-        kept.append(char)
-        used += size
-    return "".join(kept) + ELLIPSIS
+    room = max(0, width - 1)
+    head = _prefix(text, room // 3)
+    tail = _prefix(text[len(head) :][::-1], room - text_width(head))[::-1]
+    return head + ELLIPSIS + tail
+
+
+def _prefix(text: str, width: int) -> str:
+    """The longest start of ``text`` that takes at most ``width`` cells."""
+    used = 0
+    for index, char in enumerate(text):
+        used += char_width(char)
+        if used > width:
+            return text[:index]
+    return text
 
 
 def pad(text: str, width: int) -> str:
