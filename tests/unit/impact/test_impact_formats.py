@@ -123,3 +123,47 @@ def test_paths_render_one_row_per_hop() -> None:
     assert format_path(empty, "table") == (
         "no path from shop.orders.amount to shop.orders.amount within 3 hop(s)\n"
     )
+
+
+def long_report() -> LineageReport:
+    deep = "file::/mnt/lake/" + "nested/" * 40 + "report"
+    wide_row = LineageRow(
+        column_key=f"{deep}::total",
+        column="total",
+        dataset_key=deep,
+        dataset=deep.removeprefix("file::"),
+        depth=1,
+        jobs=tuple(f"spark::nightly_{n}.{'x' * 60}" for n in range(4)),
+        types=("DIRECT",),
+        subtypes=("AGGREGATION", "FILTER", "GROUP_BY", "JOIN", "SORT"),
+        direct=True,
+        direct_depth=1,
+        raw_source=False,
+    )
+    return LineageReport(Direction.UPSTREAM, TARGET, 10, False, (wide_row,))
+
+
+def test_a_table_fits_the_width_it_is_given() -> None:
+    lines = format_report(long_report(), "table", width=160).splitlines()
+
+    assert max(len(line) for line in lines[1:]) <= 160
+    assert lines[3].split()[:3] == ["1", lines[3].split()[1], "total"]
+    assert "…" in lines[3]
+
+
+def test_full_lists_and_no_width_show_every_job_and_subtype_whole() -> None:
+    line = format_report(long_report(), "table", full_lists=True).splitlines()[3]
+
+    assert "…" not in line and "+" not in line
+    assert f"nightly_3.{'x' * 60}" in line
+    assert "AGGREGATION;FILTER;GROUP_BY;JOIN;SORT" in line
+
+
+def test_a_path_table_fits_the_width_it_is_given() -> None:
+    long_name = "file::/mnt/lake/" + "nested/" * 40 + "c::a"
+    hops = ((Hop(long_name, long_name, "spark::j", "DIRECT", "IDENTITY"),),)
+    found = PathReport(TARGET, TARGET, 10, False, hops)
+
+    lines = format_path(found, "table", width=100).splitlines()
+
+    assert max(len(line) for line in lines[1:]) <= 100
