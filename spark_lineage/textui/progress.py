@@ -8,6 +8,7 @@ that does the work only sees a plain callback, :data:`ProgressCallback`.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -91,7 +92,7 @@ class Progress:
         return ", ".join(parts)
 
     def _draw(self, now: float) -> None:
-        text = self.line(now)
+        text = self.line(now)[: _columns(self._stream) - 1]  # a wrapped line cannot be redrawn
         self._stream.write("\r" + text + " " * max(0, self._shown - len(text)))
         self._stream.flush()
         self._shown = len(text)
@@ -106,6 +107,14 @@ class Progress:
         traceback: TracebackType | None,
     ) -> None:
         self.finish()
+
+
+def _columns(stream: TextIO) -> int:
+    """The terminal's width (80 when it does not say)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, OSError, ValueError):
+        return 80
 
 
 def _is_terminal(stream: TextIO) -> bool:

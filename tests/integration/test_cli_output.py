@@ -276,3 +276,22 @@ def test_tags_apply_reports_the_tags_written(
         apply_policy(driver, parse_policy({"name": name, "rule": []}))  # its tags removed again
 
     assert heard == [(6, 1.0)]  # src and dst, three columns each, one batch
+
+
+def test_a_large_html_picture_is_announced_with_how_to_narrow_it(
+    copy_job: str,
+    cli_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("spark_lineage.impact.commands.LARGE_PICTURE", 1)  # this one has 2
+    argv = ["graph", "--uri", cli_env, f"{copy_job}/src"]
+
+    assert main([*argv, "--html", str(tmp_path / "g.html")]) == 0
+    assert capsys.readouterr().err == (
+        "warning: the picture has 2 datasets and may be slow to open in a browser; "
+        "narrow it with --depth\n"
+    )
+    assert main([*argv, "--format", "dot"]) == 0  # text for Graphviz: no warning
+    assert capsys.readouterr().err == ""

@@ -95,3 +95,12 @@ def test_a_log_file_or_pipe_gets_nothing() -> None:
 
 def test_times_left_read_like_a_person_says_them() -> None:
     assert [duration(s) for s in (0.4, 45, 185, 7800)] == ["0s", "45s", "3m 05s", "2h 10m"]
+
+
+def test_the_line_never_wraps_on_a_narrow_terminal() -> None:
+    stream, clock = Terminal(), Clock()  # no real terminal behind it: 80 columns assumed
+    progress = Progress("tags apply " + "x" * 100, "tag(s)", stream=stream, clock=clock)
+    clock.now += 1
+    progress.update(5)
+
+    assert len(stream.getvalue()) == 1 + 79
