@@ -15,9 +15,7 @@ The pipeline (``tests/jobs/catalog_pipeline.py``)::
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,8 +24,9 @@ from typing import Any
 
 import neo4j
 import pytest
+from spark_submit import BIN, lineage_env, metastore_conf, spark_submit
 
-from spark_lineage.tools.spark_conf import SMALL_DATA_CONF, delta_spark_conf
+from spark_lineage.tools.spark_conf import delta_spark_conf
 
 pytestmark = [
     pytest.mark.integration,
@@ -37,7 +36,6 @@ pytestmark = [
 ]
 
 JOB = Path(__file__).resolve().parents[1] / "jobs" / "catalog_pipeline.py"
-BIN = Path(sys.executable).parent
 STEPS = ("ingest", "refine", "report")
 TABLES = ("crm.customers_clean", "crm.event_counts", "crm.customers_enriched")
 PATHS = ("raw/customers", "raw/events", "gold/by_country")
@@ -65,26 +63,16 @@ class Pipeline:
     def submit(self, step: str) -> None:
         conf = {
             **delta_spark_conf(),
-            **SMALL_DATA_CONF,
-            "spark.ui.enabled": "false",
-            "spark.sql.warehouse.dir": str(self.root / "warehouse"),
-            "spark.hadoop.javax.jdo.option.ConnectionURL":
-                f"jdbc:derby:;databaseName={self.root / 'metastore_db'};create=true",
-            "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.root / 'derby'}",
+            **metastore_conf(self.root),
             # the one line that turns lineage on, and where it goes
             "spark.lineage.enabled": "true",
             "spark.lineage.neo4j.uri": self.uri,
             "spark.lineage.namespace": self.namespace,
             "spark.lineage.lake.root": str(self.lake),
         }
-        command = [str(BIN / "spark-submit"), "--master", "local[2]"]
-        for key, value in conf.items():
-            command += ["--conf", f"{key}={value}"]
-        command += [str(JOB), step, str(self.lake)]
-        done = subprocess.run(
-            command, env=self.env, capture_output=True, text=True, timeout=600, check=False
+        spark_submit(
+            JOB, [step, str(self.lake)], conf, self.env, master="local[2]", done_line=f"DONE {step}"
         )
-        assert done.returncode == 0 and f"DONE {step}" in done.stdout, done.stderr[-3000:]
 
     def cli(self, *args: str) -> Any:
         done = subprocess.run(
@@ -140,13 +128,7 @@ def pipeline(
     tmp_path_factory: pytest.TempPathFactory, neo4j_uri: str, neo4j_auth: tuple[str, str]
 ) -> Iterator[Pipeline]:
     root = tmp_path_factory.mktemp("crm")
-    env = {
-        **os.environ,
-        "SPARK_LINEAGE_NEO4J_USER": neo4j_auth[0],
-        "SPARK_LINEAGE_NEO4J_PASSWORD": neo4j_auth[1],
-        "SPARK_LINEAGE_SPOOL_DIR": str(root / "spool"),
-        "PYSPARK_PYTHON": sys.executable,
-    }
+    env = lineage_env(neo4j_auth, root / "spool")
     yield Pipeline(root, f"itest-crm-{uuid.uuid4().hex[:8]}", neo4j_uri, env)
 
 

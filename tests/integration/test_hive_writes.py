@@ -15,8 +15,6 @@ writing OpenLineage events to a file. Checked here:
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -26,12 +24,13 @@ from typing import Any
 
 import neo4j
 import pytest
+from spark_submit import lineage_env, metastore_conf, spark_submit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures" / "plans"))
 
 from cases import CASES, Case
 
-from spark_lineage.tools.spark_conf import SMALL_DATA_CONF, delta_spark_conf
+from spark_lineage.tools.spark_conf import delta_spark_conf
 
 pytestmark = [
     pytest.mark.integration,
@@ -41,7 +40,6 @@ pytestmark = [
 ]
 
 JOB = Path(__file__).resolve().parents[1] / "jobs" / "hive_writes.py"
-BIN = Path(sys.executable).parent
 LIVE = [c for c in CASES if c.family == "hive" and c.live]
 
 
@@ -72,35 +70,17 @@ def hive_run(
     root = tmp_path_factory.mktemp("hive")
     namespace = f"itest-hive-{uuid.uuid4().hex[:8]}"
     events = root / "events.jsonl"
-    metastore = f"jdbc:derby:;databaseName={root / 'metastore_db'};create=true"
     conf = {
         **delta_spark_conf(),
-        **SMALL_DATA_CONF,
-        "spark.ui.enabled": "false",
-        "spark.sql.warehouse.dir": str(root / "warehouse"),
-        "spark.hadoop.javax.jdo.option.ConnectionURL": metastore,
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={root / 'derby'}",
+        **metastore_conf(root),
         "spark.lineage.enabled": "true",
         "spark.lineage.sinks": "openlineage,neo4j",
         "spark.lineage.openlineage.path": str(events),
         "spark.lineage.neo4j.uri": neo4j_uri,
         "spark.lineage.namespace": namespace,
     }
-    command = [str(BIN / "spark-submit"), "--master", "local[1]"]
-    for key, value in conf.items():
-        command += ["--conf", f"{key}={value}"]
-    command += [str(JOB), str(root)]
-    env = {
-        **os.environ,
-        "PYSPARK_PYTHON": sys.executable,
-        "SPARK_LINEAGE_NEO4J_USER": neo4j_auth[0],
-        "SPARK_LINEAGE_NEO4J_PASSWORD": neo4j_auth[1],
-        "SPARK_LINEAGE_SPOOL_DIR": str(root / "spool"),
-    }
-    done = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=800, check=False
-    )
-    assert done.returncode == 0 and f"DONE {len(LIVE)}" in done.stdout, done.stderr[-3000:]
+    env = lineage_env(neo4j_auth, root / "spool")
+    spark_submit(JOB, [str(root)], conf, env, timeout=800, done_line=f"DONE {len(LIVE)}")
     return HiveRun(
         root,
         namespace,

@@ -9,16 +9,12 @@ Run of the job of its output, never a job shared by two outputs.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import neo4j
 import pytest
-
-from spark_lineage.tools.spark_conf import SMALL_DATA_CONF
+from spark_submit import lineage_env, spark_submit
 
 pytestmark = [
     pytest.mark.integration,
@@ -28,34 +24,17 @@ pytestmark = [
 ]
 
 JOB = Path(__file__).resolve().parents[1] / "jobs" / "path_outputs_job.py"
-BIN = Path(sys.executable).parent
 
 
 
 def _submit(uri: str, auth: tuple[str, str], namespace: str, paths: list[Path]) -> None:
     conf = {
-        **SMALL_DATA_CONF,
-        "spark.ui.enabled": "false",
         "spark.lineage.enabled": "true",
         "spark.lineage.neo4j.uri": uri,
         "spark.lineage.namespace": namespace,
     }
-    command = [str(BIN / "spark-submit"), "--master", "local[1]"]
-    for key, value in conf.items():
-        command += ["--conf", f"{key}={value}"]
-    command += [str(JOB), *map(str, paths)]
-    env = {
-        **os.environ,
-        "SPARK_LINEAGE_NEO4J_USER": auth[0],
-        "SPARK_LINEAGE_NEO4J_PASSWORD": auth[1],
-        "SPARK_LINEAGE_SPOOL_DIR": str(paths[0].parents[2] / "spool"),
-        "PYSPARK_PYTHON": sys.executable,
-        "PYSPARK_DRIVER_PYTHON": sys.executable,
-    }
-    done = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=600, check=False
-    )
-    assert done.returncode == 0 and f"DONE {len(paths)}" in done.stdout, done.stderr[-3000:]
+    env = lineage_env(auth, paths[0].parents[2] / "spool")
+    spark_submit(JOB, [str(p) for p in paths], conf, env, done_line=f"DONE {len(paths)}")
 
 
 def _jobs(driver: neo4j.Driver, namespace: str) -> dict[str, tuple[list[str], int]]:
