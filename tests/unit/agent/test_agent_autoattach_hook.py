@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -86,14 +87,23 @@ def test_environment_variable_turns_it_on(
     assert attach_calls == [(session, False)]
 
 
-def test_a_failing_attach_never_reaches_the_job(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_attach_never_reaches_the_job(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     import spark_lineage.agent
 
     def explode(session: Any, default_enabled: bool = True) -> None:
         raise RuntimeError("attach bug")
 
     monkeypatch.setattr(spark_lineage.agent, "attach", explode)
-    autoattach.maybe_attach(FakeSession("true"))  # logs a warning, does not raise
+    with caplog.at_level(logging.WARNING, logger="spark_lineage.autoattach"):
+        autoattach.maybe_attach(FakeSession("true"))  # does not raise
+
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [
+        "spark-lineage: automatic attach failed; the job continues"
+    ]
+    assert warnings[0].exc_info is not None and "attach bug" in str(warnings[0].exc_info[1])
 
 
 HOOK_PROBE = textwrap.dedent(
