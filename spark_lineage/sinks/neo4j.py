@@ -6,8 +6,9 @@ Behaviour (the sink contract is in :mod:`spark_lineage.sinks.base`):
   :class:`~spark_lineage.graph.writer.GraphWriter`). When Neo4j is unreachable or rejects the
   write, the event is appended to the durable local spool (:mod:`spark_lineage.sinks.spool`) and
   the sink enters *degraded* mode: later events go straight to the spool, so ``emit`` stays fast,
-  and order is kept. After a back-off (1 s doubling up to ``retry.max``), the next ``emit`` or
-  ``flush`` tries to deliver the spool in order, then resumes direct writes.
+  and order is kept. After a back-off (1 s doubling up to ``retry.max``), the next ``emit`` tries
+  to deliver the spool in order, then resumes direct writes; a ``flush`` with a timeout other than
+  0 is an explicit request to deliver (the agent's close) and tries at once.
 * On the first ``emit``/``flush`` the sink also delivers what earlier processes left in the spool
   (files no live process owns) -- "automatically on the next start".
 * ``emit`` raises only when the spool itself cannot store the event (disk full): that is the one
@@ -91,7 +92,9 @@ class Neo4jSink(Sink):
         retry_max_s: float = 60.0,
         batch_size: int = DEFAULT_CHUNK_SIZE,
         write_timeout_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``clock`` (seconds, monotonic) times the back-off; tests pass one they advance."""
         self.settings = settings
         self.spool = Spool(spool_dir)
         self._options = options or DriverOptions(
@@ -103,6 +106,7 @@ class Neo4jSink(Sink):
         self._writer = GraphWriter(self._driver, settings.database, chunk_size=batch_size)
         self.abandoned = 0  # connections given up after a write deadline passed
         self._retry_max_s = retry_max_s
+        self._clock = clock
         self._backoff_s = 0.0
         self._next_attempt = 0.0
         self._degraded = False
@@ -166,7 +170,7 @@ class Neo4jSink(Sink):
         if not self._started:
             self._started = True
             self._try_drain()
-        elif self._degraded and time.monotonic() >= self._next_attempt:
+        elif self._degraded and self._clock() >= self._next_attempt:
             self._try_drain()
         if self._degraded:
             self._spool(event)
@@ -298,7 +302,7 @@ class Neo4jSink(Sink):
             )
         self._degraded = True
         self._backoff_s = min(max(self._backoff_s * 2, 1.0), max(self._retry_max_s, 0.0))
-        self._next_attempt = time.monotonic() + self._backoff_s
+        self._next_attempt = self._clock() + self._backoff_s
 
 
 def _close_quietly(driver: neo4j.Driver) -> None:

@@ -88,13 +88,36 @@ def _event(n: int) -> LineageEvent:
     )
 
 
+class FakeClock:
+    """The sink's back-off clock, advanced by the test instead of slept through."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _runs(server: Server) -> list[str]:
+    with neo4j.GraphDatabase.driver(server.uri, auth=("neo4j", PASSWORD)) as driver:
+        records = driver.execute_query(
+            "MATCH (r:Run)-[:OF_JOB]->(:Job {key: 'restart::stream'}) "
+            "RETURN r.run_id AS id ORDER BY id").records
+    return [r["id"] for r in records]
+
+
 def test_stopping_neo4j_mid_stream_loses_no_event(server: Server, tmp_path: Path) -> None:
     spool_dir = tmp_path / "spool"
+    clock = FakeClock()
     sink = Neo4jSink(
         Neo4jSettings(uri=server.uri, user="neo4j", password=PASSWORD),
         spool_dir,
         options=DriverOptions(connection_timeout_s=1.0, max_transaction_retry_time_s=1.0),
-        retry_max_s=0.5,
+        retry_max_s=60.0,
+        clock=clock,
     )
     try:
         for n in range(3):
@@ -103,21 +126,25 @@ def test_stopping_neo4j_mid_stream_loses_no_event(server: Server, tmp_path: Path
         server.stop()
         started = time.monotonic()
         for n in range(3, 6):
-            sink.emit(_event(n))
+            sink.emit(_event(n))  # the first fails and starts a 1 s back-off
         assert time.monotonic() - started < 20
         assert Spool(spool_dir).status().pending_entries == 3
         server.start()
-        time.sleep(0.6)
+
+        clock.advance(0.9)  # the server is back, but the back-off has not passed: no attempt
         sink.emit(_event(6))
+        assert (sink.written, Spool(spool_dir).status().pending_entries) == (3, 4)
+        assert _runs(server) == [f"restart-{n}" for n in range(3)]
+
+        clock.advance(0.2)  # past the back-off: the spool is delivered in order, then direct
+        sink.emit(_event(7))
+        assert (sink.written, Spool(spool_dir).status().pending_entries) == (4, 0)
         assert sink.flush(10)
     finally:
         sink.close(5)
     with neo4j.GraphDatabase.driver(server.uri, auth=("neo4j", PASSWORD)) as driver:
-        runs = driver.execute_query(
-            "MATCH (r:Run)-[:OF_JOB]->(:Job {key: 'restart::stream'}) "
-            "RETURN r.run_id AS id ORDER BY id").records
         feeds = driver.execute_query(
             "MATCH (:Column)-[f:FEEDS]->(:Column) RETURN f.runs AS runs").records
-    assert [r["id"] for r in runs] == [f"restart-{n}" for n in range(7)]
-    assert [f["runs"] for f in feeds] == [7]
+    assert _runs(server) == [f"restart-{n}" for n in range(8)]
+    assert [f["runs"] for f in feeds] == [8]
     assert Spool(spool_dir).status().files == 0

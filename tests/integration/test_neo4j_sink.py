@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -160,12 +160,28 @@ def _runs_in_graph(uri: str, auth: tuple[str, str], jobs_ns: str) -> list[str]:
     return [r["id"] for r in records]
 
 
-def _sink(uri: str, auth: tuple[str, str], spool_dir: Path) -> Neo4jSink:
+class FakeClock:
+    """The sink's back-off clock, advanced by the test instead of slept through."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _sink(
+    uri: str, auth: tuple[str, str], spool_dir: Path, clock: Callable[[], float] = time.monotonic
+) -> Neo4jSink:
     return Neo4jSink(
         Neo4jSettings(uri=uri, user=auth[0], password=auth[1]),
         spool_dir,
         options=DriverOptions(connection_timeout_s=1.0, max_transaction_retry_time_s=1.0),
-        retry_max_s=0.2,
+        retry_max_s=60.0,
+        clock=clock,
     )
 
 
@@ -175,23 +191,39 @@ def test_neo4j_going_away_mid_stream_loses_no_event(
     root, jobs_ns = scope
     target = urlsplit(neo4j_uri)
     relay = Relay(target.hostname or "127.0.0.1", target.port or 7687)
-    sink = _sink(f"bolt://127.0.0.1:{relay.port}", neo4j_auth, tmp_path / "spool")
-    events = [_event(root, jobs_ns, n) for n in range(8)]
+    clock = FakeClock()
+    sink = _sink(f"bolt://127.0.0.1:{relay.port}", neo4j_auth, tmp_path / "spool", clock)
+    spool = Spool(tmp_path / "spool")
+    events = [_event(root, jobs_ns, n) for n in range(9)]
+    written = sorted(e.run_id for e in events[:3])
     try:
         for event in events[:3]:
             sink.emit(event)
         assert sink.written == 3
         relay.down()
         started = time.monotonic()
-        for event in events[3:6]:
-            sink.emit(event)  # never raises: spooled
-        assert sink.spooled == 3
+        for event in events[3:5]:
+            sink.emit(event)  # never raises: the first fails and starts a 1 s back-off
+        assert sink.spooled == 2
         assert time.monotonic() - started < 15, "emit stays bounded while Neo4j is down"
-        assert Spool(tmp_path / "spool").status().pending_entries == 3
+
+        clock.advance(1.0)  # the back-off has passed, Neo4j is still away: the retry fails
+        sink.emit(events[5])
+        assert (sink.spooled, spool.status().pending_entries) == (3, 3)
+
         relay.up()
-        time.sleep(0.3)  # past the back-off
-        for event in events[6:]:
-            sink.emit(event)
+        clock.advance(1.9)  # the failed retry doubled the back-off to 2 s: still inside it
+        sink.emit(events[6])
+        assert (sink.written, sink.spooled, spool.status().pending_entries) == (3, 4, 4)
+        assert _runs_in_graph(neo4j_uri, neo4j_auth, jobs_ns) == written, "no write yet"
+
+        clock.advance(0.2)  # past the back-off: the spool is delivered in order, then direct
+        sink.emit(events[7])
+        assert (sink.written, sink.spooled, spool.status().pending_entries) == (4, 4, 0)
+        assert _runs_in_graph(neo4j_uri, neo4j_auth, jobs_ns) == sorted(
+            e.run_id for e in events[:8])
+        sink.emit(events[8])
+        assert sink.written == 5, "direct writes resumed"
         assert sink.flush(10)
     finally:
         sink.close(5)
