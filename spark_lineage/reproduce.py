@@ -62,10 +62,10 @@ class InputVersion:
         if self.version is None:
             return None
         if self.table:
-            return f'spark.read.option("versionAsOf", {self.version}).table("{self.table}")'
+            return f'spark.read.option("versionAsOf", {self.version}).table({_literal(self.table)})'
         return (
             f'spark.read.format("delta").option("versionAsOf", {self.version})'
-            f'.load("{self.location}")'
+            f".load({_literal(self.location)})"
         )
 
     @property
@@ -85,6 +85,12 @@ class InputVersion:
             "read": self.time_travel_read(),
             "produced_by": self.produced_by.to_dict() if self.produced_by else None,
         }
+
+
+def _literal(text: str) -> str:
+    """``text`` as a Python string literal that reads back as ``text`` (a JSON string is one), so
+    a pasted read works for paths with quotes or backslashes and cannot run code of its own."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
