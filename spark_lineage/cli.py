@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from spark_lineage.compliance.commands import add_commands as add_compliance_commands
 from spark_lineage.compliance.propagation import propagate_tags
@@ -55,8 +55,16 @@ from spark_lineage.textui.progress import Progress
 Handler = Callable[[argparse.Namespace, Neo4jSettings], int]
 
 
-def _common_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line on stderr (what is wrong, and where to read more), exit 2; its
+    sub-parsers are of this class too (argparse builds them with the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _common_options() -> _Parser:
+    common = _Parser(add_help=False)
     group = common.add_argument_group("Neo4j connection")
     group.add_argument(
         "--uri",
@@ -100,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser; later commands (impact, upstream, ...) add their sub-parsers here."""
     common = _common_options()
     spool = _spool_option()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="spark-lineage", description="Column-level lineage of Spark jobs, in Neo4j."
     )
     parser.add_argument("--version", action="version", version=f"spark-lineage {version()}")
