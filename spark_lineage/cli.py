@@ -192,11 +192,15 @@ def _settings(args: argparse.Namespace) -> Neo4jSettings:
         try:
             password = args.password_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise SettingsError(f"cannot read --password-file: {exc.strerror}") from None
+            raise SettingsError(
+                f"cannot read --password-file {args.password_file}: {exc.strerror}"
+            ) from None
         except UnicodeDecodeError as exc:  # its text would show part of the password: not shown
             raise SettingsError(
                 f"--password-file {args.password_file} is not UTF-8 text (byte {exc.start})"
             ) from None
+        if not password:  # else the password would silently come from somewhere else
+            raise SettingsError(f"--password-file {args.password_file} is empty")
     explicit = {"uri": args.uri, "user": args.user, "password": password, "database": args.database}
     return resolve_settings(explicit, config_path=args.config)
 

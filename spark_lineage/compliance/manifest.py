@@ -59,6 +59,8 @@ def load_manifest(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"manifest {path} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"manifest {path} is not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"manifest {path} is not JSON: {exc}") from exc
     if not isinstance(data, dict) or data.get("manifest_version") != MANIFEST_VERSION:

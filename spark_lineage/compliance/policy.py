@@ -93,6 +93,8 @@ def load_policy(path: Path) -> Policy:
             data = tomllib.load(handle)
     except FileNotFoundError:
         raise PolicyError(f"policy file {path} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"policy file {path} is not UTF-8 text (byte {exc.start})") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PolicyError(f"cannot read policy file {path}: {exc}") from exc
     return parse_policy(data, origin=str(path), default_name=path.stem)
