@@ -154,6 +154,28 @@ def test_a_depth_out_of_range_is_a_usage_error_like_any_other(
     assert complaint in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "argv, line",
+    [
+        (["impact", "t.c", "--depth", "0"], "spark-lineage impact: error: argument --depth: must "
+         "be between 1 and 25, not 0 (see spark-lineage impact --help)"),
+        (["tags"], "spark-lineage tags: error: the following arguments are required: "
+         "tags_command (see spark-lineage tags --help)"),
+        (["no-such-command"], "spark-lineage: error: argument COMMAND: invalid choice: "),
+    ],
+)
+def test_a_usage_error_is_one_line_that_points_at_help(
+    argv: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(argv)
+
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.count("\n") == 1 and err.startswith(line), err
+    assert err.rstrip().endswith("--help)"), err
+
+
 def test_export_verify_takes_the_export_directory_as_out_and_names_it_in_errors(
     isolated_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
