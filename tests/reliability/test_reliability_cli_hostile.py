@@ -49,7 +49,7 @@ from spark_lineage.model import (
 )
 from spark_lineage.sinks.spool import Spool
 
-pytestmark = [pytest.mark.reliability, pytest.mark.neo4j]
+pytestmark = [pytest.mark.reliability, pytest.mark.neo4j, pytest.mark.slow]
 
 TOKEN = uuid.uuid4().hex[:8]
 ROOT = f"/hostile-cli-{TOKEN}"
@@ -58,8 +58,9 @@ INJECTION = "}) DETACH DELETE n //"
 #: Paths as the agent stores them (no trailing slash), with every kind of trouble inside.
 SRC = f"{ROOT}/src it's \"q\" `bt` $param \\ {INJECTION} é 中文 🦄"
 DST = f"{ROOT}/dst ' \" ` $param \\\\ {INJECTION} é 中文 🦄"
+SCRIPT = "</script><script>alert(1)</script> &amp;"
 COLUMNS = ("it's", 'say "hi"', "back`tick", INJECTION, "$param", "back\\slash", "é 中文 🦄",
-           "x.y::z")
+           "x.y::z", SCRIPT)
 LOGIN_USER = f"hostile_cli_{TOKEN}"
 LOGIN_PASSWORD = f"right-{TOKEN}"
 WRONG_PASSWORD = f"wr0ng-{TOKEN}"
@@ -228,7 +229,9 @@ def test_graph_html_of_hostile_names_is_written(world: World) -> None:
     code, _, err = cli(world, ["graph", DST, "--html", str(page)])
 
     assert (code, err) == (0, "")
-    assert "中文" in page.read_text(encoding="utf-8")
+    html = page.read_text(encoding="utf-8")
+    assert "中文" in html
+    assert html.count("<script") == 1 and "alert(1)" in html, "names are text, never markup"
     assert world.baseline == graph_state(world.driver)
 
 
