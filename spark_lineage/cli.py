@@ -83,9 +83,9 @@ def _common_options() -> _Parser:
     return common
 
 
-def _spool_option() -> argparse.ArgumentParser:
+def _spool_option() -> _Parser:
     """``--spool-dir``, only on the commands that read the spool (replay, doctor)."""
-    spool = argparse.ArgumentParser(add_help=False)
+    spool = _Parser(add_help=False)
     spool.add_argument(
         "--spool-dir",
         type=Path,
