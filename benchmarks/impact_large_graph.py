@@ -35,10 +35,10 @@ from typing import Any
 
 import neo4j
 
-from spark_lineage.graph.impact_queries import DEFAULT_DEPTH
 from spark_lineage.graph.schema import ensure_schema
 from spark_lineage.impact.api import lineage_report
 from spark_lineage.impact.model import DatasetInfo, Direction, Target
+from spark_lineage.impact.queries import DEFAULT_DEPTH
 
 NAMESPACE = "bench"
 JOB_NAMESPACE = "bench"

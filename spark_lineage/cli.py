@@ -314,9 +314,20 @@ def depth_arg(maximum: int) -> Callable[[str], int]:
     return parse
 
 
+def limit_arg(text: str) -> int:
+    """An argparse type for ``--limit``: a whole number, 0 or more (0: no limit)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (all) or more, not {value}")
+    return value
+
+
 def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     """impact, upstream, path, graph (spark_lineage.impact; docs/impact.md)."""
-    from spark_lineage.graph.impact_queries import DEFAULT_DEPTH, MAX_DEPTH
+    from spark_lineage.impact.queries import DEFAULT_DEPTH, MAX_DEPTH
 
     walk = argparse.ArgumentParser(add_help=False)
     walk.add_argument(
@@ -339,6 +350,12 @@ def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None
             "--column",
             action="append",
             help="a column (repeat for several; then TARGET is only the dataset)",
+        )
+        command.add_argument(
+            "--limit",
+            type=limit_arg,
+            help="print the first N columns, nearest first (default 200 in a table, all in "
+            "json and csv; 0: all); the total count is always shown",
         )
         command.set_defaults(handler=_lineage, direction=direction)
     route = commands.add_parser(
@@ -386,6 +403,7 @@ def _lineage(args: argparse.Namespace, settings: Neo4jSettings) -> int:
         direct_only=args.direct_only,
         fmt=args.format,
         wide=args.wide,
+        limit=args.limit,
     )
 
 

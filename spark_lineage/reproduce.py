@@ -24,7 +24,6 @@ from typing import Any, TextIO
 import neo4j
 
 from spark_lineage.graph.connection import open_driver
-from spark_lineage.graph.lookup import DatasetLookupError, resolve_dataset_key
 from spark_lineage.graph.queries import (
     DATASET_VERSION_LOOKUP,
     DATASET_VERSIONS,
@@ -34,6 +33,7 @@ from spark_lineage.graph.queries import (
 )
 from spark_lineage.graph.rows import version_key
 from spark_lineage.graph.settings import Neo4jSettings
+from spark_lineage.names import UnknownName, location, resolve_dataset
 
 #: Default and hard bound on how many producing levels are followed.
 DEFAULT_DEPTH = 10
@@ -184,15 +184,15 @@ def _named_dataset(session: neo4j.Session, name: str, text: str) -> str:
     that is no version (``@abc``, ``@-1``) and the part before it names a dataset, the error
     says that the version is wrong, with the versions there are, rather than 'no dataset'."""
     try:
-        return _dataset_key(session, name)
-    except ReproduceError:
+        return resolve_dataset(session, name)
+    except UnknownName:
         before, sep, after = text.rpartition("@")
         if not sep or not before or name != text:
             raise
         try:
-            dataset_key = _dataset_key(session, before)
-        except ReproduceError:
-            raise ReproduceError(f"no dataset matches {before!r} (nor {text!r})") from None
+            dataset_key = resolve_dataset(session, before)
+        except UnknownName as exc:
+            raise UnknownName(f"{exc} (nor {text!r})", exc.suggestions) from None
         raise ReproduceError(
             f"no version or label {after!r} of {dataset_key}{_known_versions(session, dataset_key)}"
         ) from None
@@ -214,14 +214,6 @@ def _known_versions(session: neo4j.Session, dataset_key: str) -> str:
         if number is not None:
             start = previous = number
     return f"; versions: {', '.join(spans)}"
-
-
-def _dataset_key(session: neo4j.Session, name: str) -> str:
-    """The one dataset that ``name`` (key, path, table name) names; raises ReproduceError."""
-    try:
-        return resolve_dataset_key(session, name)
-    except DatasetLookupError as exc:
-        raise ReproduceError(str(exc)) from None
 
 
 def _model_root(session: neo4j.Session, name: str, version: str | None) -> ProducedVersion:
@@ -339,10 +331,10 @@ def _produced(
     record: Mapping[str, Any], key: str, suffix: str, version: str | None, operation: str | None
 ) -> ProducedVersion:
     """A producing run as a step query returns it, labelled by its dataset and ``suffix``."""
-    location = _location(record["namespace"], record["name"])
+    where = location(record["namespace"], record["name"])
     return ProducedVersion(
         key=key,
-        label=f"{record['table_name'] or location}{suffix}",
+        label=f"{record['table_name'] or where}{suffix}",
         version=version,
         operation=operation,
         job_name=record["job_name"],
@@ -358,7 +350,7 @@ def _input(row: Mapping[str, Any]) -> InputVersion:
     status = row.get("version_status") or ("exact" if version is not None else "unversioned")
     return InputVersion(
         dataset_key=str(row["dataset_key"]),
-        location=_location(row.get("namespace"), row.get("name")),
+        location=location(row.get("namespace"), row.get("name")),
         table=row.get("table"),
         format=row.get("format"),
         version=None if version is None else int(version),
@@ -391,16 +383,6 @@ def _link(
         has_run = source is not None and source.run_id is not None
         linked.append(replace(item, produced_by=source if has_run else None))
     return tuple(linked)
-
-
-def _location(namespace: Any, name: Any) -> str:
-    """The path or URI a user passes to Spark for a dataset named per OpenLineage."""
-    ns, path = str(namespace or ""), str(name or "")
-    if ns == "file":
-        return path
-    if "://" in ns:
-        return f"{ns.rstrip('/')}/{path.lstrip('/')}"
-    return f"{ns}:{path}" if ns else path
 
 
 # --- output ---------------------------------------------------------------------------------------

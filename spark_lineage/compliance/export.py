@@ -56,7 +56,7 @@ from spark_lineage.compliance.state import (
     write_ledger,
     write_watermark,
 )
-from spark_lineage.compliance.tagging import resolve_dataset
+from spark_lineage.names import resolve_dataset
 from spark_lineage.textui.progress import ProgressCallback
 
 SOURCE = "source"

@@ -19,16 +19,6 @@ MAX_PROPAGATION_DEPTH = MAX_LINEAGE_DEPTH
 
 # --- looking things up --------------------------------------------------------------------------
 
-DATASET_COLUMN_KEYS = Query(
-    "compliance_dataset_column_keys",
-    """
-MATCH (d:Dataset {key: $dataset_key})-[:HAS_COLUMN]->(c:Column)
-WHERE $column IS NULL OR c.name = $column
-RETURN c.key AS key, c.name AS name ORDER BY name
-""",
-    "The columns of one dataset (or the one named $column).",
-)
-
 ALL_DATASET_COLUMNS = Query(
     "compliance_all_dataset_columns",
     """

@@ -20,18 +20,13 @@ from spark_lineage.compliance.policy import DatasetColumns, Policy, match_column
 from spark_lineage.compliance.queries import (
     ALL_DATASET_COLUMNS,
     ASSERTED_TAGS,
-    DATASET_COLUMN_KEYS,
     REMOVE_TAGS,
     WRITE_TAGS,
 )
-from spark_lineage.graph.lookup import DatasetLookupError, resolve_dataset_key
+from spark_lineage.names import resolve_column_keys
 from spark_lineage.textui.progress import ProgressCallback
 
 BATCH = 2000
-
-
-class TargetError(ValueError):
-    """The text does not name exactly one dataset, or the column is not in it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,29 +36,6 @@ class TagChange:
     matched: int
     created: int
     removed: int
-
-
-def resolve_dataset(session: neo4j.Session, text: str) -> str:
-    """The key of the one dataset ``text`` names (key, path, URI or catalog table)."""
-    try:
-        return resolve_dataset_key(session, text)
-    except DatasetLookupError as exc:
-        raise TargetError(str(exc)) from None
-
-
-def resolve_columns(session: neo4j.Session, dataset: str, columns: Sequence[str]) -> list[str]:
-    """Column keys of ``columns`` in ``dataset`` (every column given must exist)."""
-    dataset_key = resolve_dataset(session, dataset)
-    keys = []
-    for column in columns:
-        found = [
-            r["key"]
-            for r in session.run(DATASET_COLUMN_KEYS.text, dataset_key=dataset_key, column=column)
-        ]
-        if not found:
-            raise TargetError(f"dataset {dataset_key} has no column {column!r}")
-        keys.extend(found)
-    return keys
 
 
 def write_assignments(
@@ -111,7 +83,7 @@ def tag_columns(
     for tag in tags:
         validate_tag(tag)
     with driver.session(database=database) as session:
-        keys = resolve_columns(session, dataset, columns)
+        keys = resolve_column_keys(session, dataset, columns)
         assignments = [TagAssignment(k, t, TagSource.CLI, note) for k in keys for t in tags]
         if remove:
             return TagChange(len(assignments), 0, remove_assignments(session, assignments))

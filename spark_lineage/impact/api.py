@@ -7,15 +7,10 @@ plain dataclasses (:mod:`spark_lineage.impact.model`); printing is the formatter
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import neo4j
 
-from spark_lineage.graph.impact_queries import (
-    COLUMN_DETAILS,
-    DATASET_LABELS,
-    DEFAULT_DEPTH,
-    MAX_DEPTH,
-)
 from spark_lineage.impact.model import (
     ColumnNode,
     DatasetInfo,
@@ -25,6 +20,12 @@ from spark_lineage.impact.model import (
     LineageRow,
     PathReport,
     Target,
+)
+from spark_lineage.impact.queries import (
+    COLUMN_DETAILS,
+    DATASET_LABELS,
+    DEFAULT_DEPTH,
+    MAX_DEPTH,
 )
 from spark_lineage.impact.resolve import dataset_details, resolve_target
 from spark_lineage.impact.traverse import DEFAULT_MAX_NODES, Traversal, shortest_paths, traverse
@@ -86,9 +87,14 @@ def lineage_report(
     direct_only: bool = False,
     database: str | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
+    limit: int | None = None,
 ) -> LineageReport:
-    """The traversal of an already resolved target, as report rows sorted by depth and name."""
+    """The traversal of an already resolved target, as report rows sorted by depth and name:
+    the first ``limit`` of them (None: all), with the total count. The walk itself is always
+    complete (up to its node cap), so the count is exact and the first rows are the nearest."""
     check_depth(depth)
+    if limit is not None and limit < 1:
+        raise ValueError(f"--limit must be a positive number, not {limit}")
     with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
         walk = traverse(
             session,
@@ -99,15 +105,28 @@ def lineage_report(
             max_nodes=max_nodes,
         )
         labels = dataset_labels(session, {dataset for _, dataset in walk.columns.values()})
-        # Raw-source flags only matter upstream (and upstream walks are small): one lookup each.
-        sources = (
-            {k: not d["has_upstream"] for k, d in column_details(session, walk.reached).items()}
-            if direction is Direction.UPSTREAM
-            else {}
-        )
-    rows = [_row(key, walk, labels, sources.get(key)) for key in walk.reached]
-    rows.sort(key=lambda r: (r.depth, r.dataset, r.column, r.column_key))
-    return LineageReport(direction, target, depth, direct_only, tuple(rows), walk.truncated)
+        rows = [_row(key, walk, labels, None) for key in walk.reached]
+        rows.sort(key=lambda r: (r.depth, r.dataset, r.column, r.column_key))
+        shown = rows if limit is None else rows[:limit]
+        # Raw-source flags only matter upstream, and only for the rows shown: one lookup each.
+        if direction is Direction.UPSTREAM:
+            details = column_details(session, (r.column_key for r in shown))
+            shown = [
+                replace(r, raw_source=not details[r.column_key]["has_upstream"])
+                if r.column_key in details
+                else r
+                for r in shown
+            ]
+    return LineageReport(
+        direction,
+        target,
+        depth,
+        direct_only,
+        tuple(shown),
+        walk.truncated,
+        total=len(rows),
+        limit=limit,
+    )
 
 
 def path(

@@ -18,7 +18,7 @@ import neo4j
 from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.settings import Neo4jSettings
 from spark_lineage.impact.api import lineage_report, neighbourhood, path
-from spark_lineage.impact.formats import format_path, format_report
+from spark_lineage.impact.formats import format_path, format_report, paging_note
 from spark_lineage.impact.model import ColumnNode, Direction, LineageGraph, LineageReport, Target
 from spark_lineage.impact.resolve import resolve_target
 from spark_lineage.textui.table import output_width
@@ -26,6 +26,16 @@ from spark_lineage.viz import render
 
 #: An HTML picture of more datasets than this is slow to draw: the command warns first.
 LARGE_PICTURE = 1000
+#: How many rows ``impact`` and ``upstream`` print in a table unless ``--limit`` says otherwise
+#: (JSON and CSV are for programs: all rows by default).
+DEFAULT_TABLE_LIMIT = 200
+
+
+def default_limit(fmt: str, limit: int | None) -> int | None:
+    """The row limit of a lineage report: ``limit`` (0: all), else the format's default."""
+    if limit is None:
+        return DEFAULT_TABLE_LIMIT if fmt == "table" else None
+    return limit or None
 
 
 def run_lineage(
@@ -39,16 +49,27 @@ def run_lineage(
     fmt: str,
     wide: bool = False,
     out: TextIO | None = None,
+    limit: int | None = None,
 ) -> int:
-    """``impact`` (direction ``downstream``) or ``upstream``: print the report in ``fmt``."""
+    """``impact`` (direction ``downstream``) or ``upstream``: print the report in ``fmt``, the
+    first ``limit`` rows (0: all; None: :func:`default_limit`) and how many there are in all."""
     stream = out or sys.stdout
     with open_driver(settings) as driver:
         start = several_columns(driver, target, columns, settings.database)
         report: LineageReport = lineage_report(
-            driver, start, Direction(direction), depth, direct_only, settings.database
+            driver,
+            start,
+            Direction(direction),
+            depth,
+            direct_only,
+            settings.database,
+            limit=default_limit(fmt, limit),
         )
     width = output_width(wide=wide, stream=stream)
     stream.write(format_report(report, fmt, width=width, full_lists=wide))
+    note = paging_note(report)
+    if note is not None and fmt != "json":
+        print(note, file=stream if fmt == "table" else sys.stderr)
     if report.truncated:
         print(
             "warning: the walk stopped early (too many columns); narrow it with --depth "

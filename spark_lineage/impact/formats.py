@@ -104,6 +104,9 @@ def format_report(
             "direct_only": report.direct_only,
             "truncated": report.truncated,
             "count": len(rows),
+            "total": report.count,
+            "limit": report.limit,
+            "more": report.more,
             "rows": rows,
         }
         return json.dumps(document, indent=2) + "\n"
@@ -115,7 +118,7 @@ def format_report(
         mode = ", direct only" if report.direct_only else ""
         head = (
             f"{what} {report.target.label} (depth <= {report.max_depth}{mode}): "
-            f"{len(rows)} column(s)" + (" [TRUNCATED]" if report.truncated else "")
+            f"{report.count:,} column(s)" + (" [TRUNCATED]" if report.truncated else "")
         )
         jobs, kinds = (None, None) if full_lists else (TABLE_JOBS, TABLE_SUBTYPES)
         table_fields = _TABLE_COLUMNS + (
@@ -219,3 +222,16 @@ def _csv(fields: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
 def _table(fields: Sequence[str], rows: Sequence[dict[str, Any]], width: int | None) -> str:
     cells = [[_cell(row.get(f)) for f in fields] for row in rows]
     return render_table([f.upper() for f in fields], cells, width)
+
+
+def paging_note(report: LineageReport) -> str | None:
+    """``showing 200 of 14,749 columns (--limit to change)``, or ``more than`` when the walk
+    stopped at its node cap (the total is then unknown); None when every row is shown."""
+    if not report.more:
+        return None
+    if report.truncated:
+        return (
+            f"showing {len(report.rows):,} of more than {report.count:,} columns (the walk "
+            "stopped at its node cap: narrow it with --depth or --direct-only)"
+        )
+    return f"showing {len(report.rows):,} of {report.count:,} columns (--limit to change)"

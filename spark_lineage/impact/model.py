@@ -102,7 +102,11 @@ class LineageRow:
 
 @dataclass(frozen=True, slots=True)
 class LineageReport:
-    """The answer of ``impact`` (downstream) or ``upstream`` for one target."""
+    """The answer of ``impact`` (downstream) or ``upstream`` for one target.
+
+    ``rows`` are the first ``limit`` rows (None: all) of the ``total`` columns the walk reached;
+    ``truncated`` says the walk stopped at its node cap, so that ``total`` is only a lower bound.
+    """
 
     direction: Direction
     target: Target
@@ -110,6 +114,18 @@ class LineageReport:
     direct_only: bool
     rows: tuple[LineageRow, ...]
     truncated: bool = False
+    total: int | None = None
+    limit: int | None = None
+
+    @property
+    def count(self) -> int:
+        """How many columns the walk reached (at least that many when ``truncated``)."""
+        return len(self.rows) if self.total is None else self.total
+
+    @property
+    def more(self) -> bool:
+        """Whether more columns are reached than ``rows`` shows."""
+        return self.truncated or self.count > len(self.rows)
 
 
 @dataclass(frozen=True, slots=True)

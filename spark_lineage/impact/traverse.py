@@ -3,7 +3,7 @@
 Two states are tracked per column: reached by *any* path (its depth, and the jobs, types and
 subtypes of the edges on its shortest paths) and reached by an *all-DIRECT* path (the value
 itself flows; dataset-wide hops are INDIRECT by definition). Each level sends the columns newly
-reached in either state to one step query (:mod:`spark_lineage.graph.impact_queries`), so a
+reached in either state to one step query (:mod:`spark_lineage.impact.queries`), so a
 column is expanded at most twice, whatever the number of paths through it.
 """
 
@@ -15,8 +15,9 @@ from typing import Any
 
 import neo4j
 
-from spark_lineage.graph.impact_queries import DATASET_COLUMNS, DOWNSTREAM_STEP, UPSTREAM_STEP
 from spark_lineage.impact.model import Direction, Hop
+from spark_lineage.impact.queries import DOWNSTREAM_STEP, UPSTREAM_STEP
+from spark_lineage.names.queries import DATASET_COLUMNS
 
 #: The fields of each hop a step query returns, in order.
 _HOP_FIELDS = (

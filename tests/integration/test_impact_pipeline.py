@@ -30,7 +30,7 @@ import pytest
 from spark_lineage.cli import main
 from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.writer import GraphWriter
-from spark_lineage.impact import TargetError, impact, path, upstream
+from spark_lineage.impact import UnknownName, impact, path, upstream
 from spark_lineage.impact.formats import FORMATS, format_path, format_report
 from spark_lineage.impact.model import LineageReport
 from spark_lineage.model import (
@@ -469,9 +469,9 @@ def test_explicit_column_option(driver: neo4j.Driver, built: ImpactPipeline) -> 
 def test_unknown_names_fail_with_a_helpful_message(
     driver: neo4j.Driver, built: ImpactPipeline
 ) -> None:
-    with pytest.raises(TargetError, match=r"no column 'nope'.*columns: address\.city, country"):
+    with pytest.raises(UnknownName, match=r"no column 'nope'.*columns: address\.city, country"):
         impact(driver, f"{built.root}/raw/customers.nope")
-    with pytest.raises(TargetError, match="no dataset"):
+    with pytest.raises(UnknownName, match="no dataset"):
         impact(driver, f"/nowhere-{built.tag}/x.y")
 
 

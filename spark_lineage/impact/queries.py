@@ -1,4 +1,4 @@
-"""The Cypher of impact analysis: target resolution, one-hop lineage steps, column details.
+"""The Cypher of impact analysis: one-hop lineage steps, column and dataset details.
 
 Every statement is a named, parameterised :class:`~spark_lineage.graph.queries.Query`; no text is
 built from user input. Impact, upstream and path traversals are *level by level* from Python:
@@ -25,39 +25,6 @@ from spark_lineage.graph.queries import Query
 #: Default and hard upper bound of the number of hops impact, upstream and path walk.
 DEFAULT_DEPTH = 10
 MAX_DEPTH = 25
-
-RESOLVE_DATASETS = Query(
-    "impact_resolve_datasets",
-    """
-UNWIND $candidates AS cand
-CALL (cand) {
-  MATCH (d:Dataset {key: cand.text}) RETURN d
-  UNION
-  MATCH (d:Dataset {key: cand.location_key}) RETURN d
-  UNION
-  MATCH (d:Dataset {table: cand.text}) RETURN d
-  UNION
-  MATCH (d:Dataset {name: cand.text}) RETURN d
-}
-RETURN cand.end AS end, d.key AS key, d.namespace AS namespace, d.name AS name,
-       d.table AS table_name
-ORDER BY end DESC, key
-""",
-    "Datasets named by any prefix of the user's text: by key, location, table name or name. "
-    "Each candidate is {text, location_key, end}; every lookup uses a constraint or index.",
-)
-
-DATASET_COLUMNS = Query(
-    "impact_dataset_columns",
-    """
-UNWIND $dataset_keys AS dataset_key
-MATCH (:Dataset {key: dataset_key})-[:HAS_COLUMN]->(c:Column)
-WITH dataset_key, c ORDER BY c.name
-RETURN dataset_key, collect([c.key, c.name]) AS columns
-""",
-    "The columns ([key, name], by name) of some datasets: a whole-dataset target, or the targets "
-    "of FEEDS_DATASET edges. One row per dataset, columns as a list (fast to decode).",
-)
 
 DOWNSTREAM_STEP = Query(
     "impact_downstream_step",

@@ -1,0 +1,52 @@
+"""The Cypher of name resolution: exact lookups by index, and the capped list of names that
+lenient matching and suggestions work on. Parameterised :class:`~spark_lineage.graph.queries.Query`
+objects; no text is built from user input."""
+
+from __future__ import annotations
+
+from spark_lineage.graph.queries import Query
+
+RESOLVE_DATASETS = Query(
+    "names_resolve_datasets",
+    """
+UNWIND $candidates AS cand
+CALL (cand) {
+  MATCH (d:Dataset {key: cand.text}) RETURN d
+  UNION
+  MATCH (d:Dataset {key: cand.location_key}) RETURN d
+  UNION
+  MATCH (d:Dataset {table: cand.text}) RETURN d
+  UNION
+  MATCH (d:Dataset {name: cand.text}) RETURN d
+}
+RETURN cand.end AS end, d.key AS key, d.namespace AS namespace, d.name AS name,
+       d.table AS table_name
+ORDER BY end DESC, key
+""",
+    "Datasets named exactly by any prefix of the user's text: by key, location, table name or "
+    "name. Each candidate is {text, location_key, end}; every lookup uses a constraint or index.",
+)
+
+DATASET_NAMES = Query(
+    "names_dataset_names",
+    """
+MATCH (d:Dataset)
+WITH d LIMIT $limit
+RETURN d.key AS key, d.namespace AS namespace, d.name AS name, d.table AS table_name
+""",
+    "Up to $limit datasets with what people call them: lenient matching (any case, a bare table "
+    "name, the end of an in-memory name) and 'did you mean' suggestions when no exact lookup "
+    "found anything.",
+)
+
+DATASET_COLUMNS = Query(
+    "names_dataset_columns",
+    """
+UNWIND $dataset_keys AS dataset_key
+MATCH (:Dataset {key: dataset_key})-[:HAS_COLUMN]->(c:Column)
+WITH dataset_key, c ORDER BY c.name
+RETURN dataset_key, collect([c.key, c.name]) AS columns
+""",
+    "The columns ([key, name], by name) of some datasets: a whole-dataset target, a column to "
+    "find, or the targets of FEEDS_DATASET edges. One row per dataset, columns as a list.",
+)
