@@ -38,7 +38,7 @@ import neo4j
 from spark_lineage.graph.schema import ensure_schema
 from spark_lineage.impact.api import lineage_report
 from spark_lineage.impact.model import DatasetInfo, Direction, Target
-from spark_lineage.impact.queries import DEFAULT_DEPTH
+from spark_lineage.impact.traverse import DEFAULT_DEPTH
 
 NAMESPACE = "bench"
 JOB_NAMESPACE = "bench"

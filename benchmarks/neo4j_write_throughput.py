@@ -15,15 +15,16 @@ seconds and column edges per second for each path, and the speed-up.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import neo4j
 
 from spark_lineage.graph.connection import open_driver
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.queries import WRITE_ONE_EDGE
 from spark_lineage.graph.settings import resolve_settings
 from spark_lineage.graph.writer import GraphWriter
@@ -41,6 +42,9 @@ from spark_lineage.model import (
     TransformationSubtype,
     VersionInfo,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from graph_inspect import delete_scope
 
 
 def wide_events(root: str, jobs_ns: str, events: int, edges: int) -> list[LineageEvent]:

@@ -327,7 +327,7 @@ def limit_arg(text: str) -> int:
 
 def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     """impact, upstream, path, graph (spark_lineage.impact; docs/impact.md)."""
-    from spark_lineage.impact.queries import DEFAULT_DEPTH, MAX_DEPTH
+    from spark_lineage.impact.traverse import DEFAULT_DEPTH, MAX_DEPTH
 
     walk = argparse.ArgumentParser(add_help=False)
     walk.add_argument(

@@ -19,6 +19,7 @@ implicitly before each export).
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,10 +33,11 @@ from spark_lineage.compliance.queries import (
     ASSERTED_TAGS,
     DELETE_PROPAGATED,
     MAX_PROPAGATION_DEPTH,
-    NEXT_HOPS,
     PROPAGATED_TAGS,
     WRITE_PROPAGATED,
 )
+from spark_lineage.impact.model import Direction
+from spark_lineage.impact.traverse import traverse
 
 BATCH = 2000
 
@@ -145,26 +147,25 @@ class PropagationReport:
 def fetch_hops(
     session: neo4j.Session, sources: Iterable[str], max_depth: int = MAX_PROPAGATION_DEPTH
 ) -> dict[str, list[Hop]]:
-    """The lineage reachable from ``sources`` within ``max_depth`` hops, one statement per level."""
-    hops: dict[str, list[Hop]] = {}
-    frontier = sorted(set(sources))
-    seen = set(frontier)
-    for _ in range(max_depth):
-        if not frontier:
-            break
-        found: list[Hop] = []
-        for start in range(0, len(frontier), BATCH):
-            result = session.run(NEXT_HOPS.text, keys=frontier[start : start + BATCH])
-            found.extend(
-                Hop(r["source"], r["target"], r["job"], r["type"], r["subtype"], r["masking"])
-                for r in result
+    """The lineage reachable from ``sources`` within ``max_depth`` hops: the one bounded walk of
+    :func:`spark_lineage.impact.traverse.traverse` (one statement per level, every column
+    expanded once), without a node cap (every tag must reach every column it flows to)."""
+    walk = traverse(
+        session, Direction.DOWNSTREAM, sources, max_depth, max_nodes=sys.maxsize, keep_hops=True
+    )
+    hops: dict[str, list[Hop]] = {key: [] for key in walk.start | walk.reached.keys()}
+    for hop in sorted(walk.hops, key=lambda h: (h.source, h.target, h.job, h.subtype, h.type)):
+        steered = hop.via_dataset is not None  # a dataset-wide dependency: INDIRECT, in clear
+        hops.setdefault(hop.source, []).append(
+            Hop(
+                hop.source,
+                hop.target,
+                hop.job,
+                "INDIRECT" if steered else hop.type,
+                hop.subtype,
+                False if steered else hop.masking,
             )
-        for key in frontier:
-            hops.setdefault(key, [])
-        for hop in found:
-            hops[hop.source].append(hop)
-        frontier = sorted({hop.target for hop in found} - seen)
-        seen.update(frontier)
+        )
     return hops
 
 

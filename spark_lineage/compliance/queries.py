@@ -1,8 +1,8 @@
 """Every Cypher statement of the compliance layer, named and parameterised.
 
 Same rules as :mod:`spark_lineage.graph.queries`: values only through ``$parameters``, no text
-built from user input, and every traversal bounded (propagation expands one hop per statement,
-level by level, at most ``MAX_PROPAGATION_DEPTH`` levels, with a visited set kept by the caller).
+built from user input. Propagation walks with :func:`spark_lineage.impact.traverse.traverse`, the
+one bounded traversal, at most ``MAX_PROPAGATION_DEPTH`` levels.
 
 Tags live on ``(:Column)-[:TAGGED {source, ...}]->(:Tag {name})``. ``source`` is ``policy``,
 ``cli`` or ``metadata`` for asserted tags (one relationship per column, tag and source) and
@@ -12,10 +12,11 @@ Tags live on ``(:Column)-[:TAGGED {source, ...}]->(:Tag {name})``. ``source`` is
 
 from __future__ import annotations
 
-from spark_lineage.graph.queries import MAX_LINEAGE_DEPTH, Query
+from spark_lineage.graph.queries import Query
+from spark_lineage.impact.traverse import MAX_DEPTH
 
-#: Upper bound of propagation (hops from the tagged column), the same as every lineage traversal.
-MAX_PROPAGATION_DEPTH = MAX_LINEAGE_DEPTH
+#: Upper bound of propagation (hops from the tagged column): the one bound of every column walk.
+MAX_PROPAGATION_DEPTH = MAX_DEPTH
 
 # --- looking things up --------------------------------------------------------------------------
 
@@ -77,26 +78,6 @@ ORDER BY tag, column_key, source
 )
 
 # --- propagation ----------------------------------------------------------------------------------
-
-NEXT_HOPS = Query(
-    "compliance_next_hops",
-    """
-UNWIND $keys AS key
-MATCH (s:Column {key: key})
-CALL (s) {
-  MATCH (s)-[f:FEEDS]->(t:Column)
-  RETURN t.key AS target, f.job AS job, f.type AS type, f.subtype AS subtype,
-         coalesce(f.masking, false) AS masking
-  UNION ALL
-  MATCH (s)-[f:FEEDS_DATASET]->(:Dataset)-[:HAS_COLUMN]->(t:Column)
-  RETURN t.key AS target, f.job AS job, 'INDIRECT' AS type, f.subtype AS subtype,
-         false AS masking
-}
-RETURN s.key AS source, target, job, type, subtype, masking
-""",
-    "One level of lineage out of $keys: FEEDS edges, and FEEDS_DATASET expanded to every column "
-    "of the steered dataset (INDIRECT). The caller iterates, bounded, with a visited set.",
-)
 
 PROPAGATED_TAGS = Query(
     "compliance_propagated_tags",

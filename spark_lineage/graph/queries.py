@@ -21,9 +21,6 @@ class Query:
     doc: str = ""
 
 
-#: Upper bound of every variable-length lineage traversal (hot nodes must not explode a query).
-MAX_LINEAGE_DEPTH = 12
-
 #: How many recent run ids a FEEDS edge remembers to count each run once (see docs/graph.md).
 RECENT_RUNS_WINDOW = 16
 
@@ -308,88 +305,6 @@ RETURN datasets, columns, runs, jobs, versions
 """,
 )
 
-DOWNSTREAM_COLUMNS = Query(
-    "downstream_columns",
-    f"""
-MATCH (start:Column {{key: $column_key}})
-MATCH p = ANY SHORTEST (start)-[:FEEDS]->{{1,{MAX_LINEAGE_DEPTH}}}(c:Column)
-WHERE length(p) <= $max_depth
-RETURN c.key AS column, length(p) AS depth
-ORDER BY depth, column
-""",
-    "Every column fed (transitively, bounded depth) by a column, with its shortest distance. "
-    "ANY SHORTEST runs breadth-first: diamonds and hot columns do not enumerate every path.",
-)
-
-UPSTREAM_COLUMNS = Query(
-    "upstream_columns",
-    f"""
-MATCH (end:Column {{key: $column_key}})
-MATCH p = ANY SHORTEST (c:Column)-[:FEEDS]->{{1,{MAX_LINEAGE_DEPTH}}}(end)
-WHERE length(p) <= $max_depth
-RETURN c.key AS column, length(p) AS depth
-ORDER BY depth, column
-""",
-    "Every column feeding (transitively, bounded depth) a column, with its shortest distance.",
-)
-
-CLEAR_DOWNSTREAM_COLUMNS = Query(
-    "clear_downstream_columns",
-    f"""
-MATCH p = ANY SHORTEST (:Column {{key: $column_key}})
-          (()-[f:FEEDS WHERE f.type = 'DIRECT' AND NOT f.masking]->()){{1,{MAX_LINEAGE_DEPTH}}}
-          (c:Column)
-WHERE length(p) <= $max_depth
-RETURN c.key AS column, length(p) AS depth
-ORDER BY depth, column
-""",
-    "Columns that carry a column's value in clear: only DIRECT, unmasked hops (PII questions).",
-)
-
-# --- inspection of one scope (tests, exports, docs): datasets by key prefix, jobs by key prefix ---
-
-_SCOPE = """
-CALL () {
-  MATCH (n:Dataset|Column|DatasetVersion) WHERE n.key STARTS WITH $dataset_prefix RETURN n
-  UNION
-  MATCH (n:Job) WHERE n.key STARTS WITH $job_prefix RETURN n
-  UNION
-  MATCH (n:Run) WHERE n.job_key STARTS WITH $job_prefix RETURN n
-}
-"""
-
-SCOPE_NODES = Query(
-    "scope_nodes",
-    _SCOPE
-    + """
-RETURN labels(n)[0] AS label, coalesce(n.key, n.run_id) AS id, properties(n) AS properties
-ORDER BY label, id
-""",
-    "Every node of a scope with its properties.",
-)
-
-SCOPE_RELATIONSHIPS = Query(
-    "scope_relationships",
-    _SCOPE
-    + """
-MATCH (n)-[r]->(m)
-RETURN type(r) AS type, coalesce(n.key, n.run_id) AS start, coalesce(m.key, m.run_id) AS end,
-       properties(r) AS properties
-ORDER BY type, start, end
-""",
-    "Every relationship leaving a node of the scope, with its properties.",
-)
-
-DELETE_SCOPE = Query(
-    "delete_scope",
-    _SCOPE
-    + """
-DETACH DELETE n
-RETURN count(*) AS deleted
-""",
-    "Removes a scope (test and benchmark clean-up).",
-)
-
 # --- retention -----------------------------------------------------------------------------------
 
 PRUNE_RUNS = Query(
@@ -461,12 +376,6 @@ ALL_QUERIES: tuple[Query, ...] = (
     WRITE_DATASET_EDGES,
     WRITE_ONE_EDGE,
     COUNT_LINEAGE_NODES,
-    DOWNSTREAM_COLUMNS,
-    UPSTREAM_COLUMNS,
-    CLEAR_DOWNSTREAM_COLUMNS,
-    SCOPE_NODES,
-    SCOPE_RELATIONSHIPS,
-    DELETE_SCOPE,
     PRUNE_RUNS,
     COUNT_PRUNABLE_RUNS,
     PRUNE_VERSIONS,

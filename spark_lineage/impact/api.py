@@ -21,14 +21,16 @@ from spark_lineage.impact.model import (
     PathReport,
     Target,
 )
-from spark_lineage.impact.queries import (
-    COLUMN_DETAILS,
-    DATASET_LABELS,
-    DEFAULT_DEPTH,
-    MAX_DEPTH,
-)
+from spark_lineage.impact.queries import COLUMN_DETAILS, DATASET_LABELS
 from spark_lineage.impact.resolve import dataset_details, resolve_target
-from spark_lineage.impact.traverse import DEFAULT_MAX_NODES, Traversal, shortest_paths, traverse
+from spark_lineage.impact.traverse import (
+    DEFAULT_DEPTH,
+    DEFAULT_MAX_NODES,
+    MAX_DEPTH,
+    Traversal,
+    shortest_paths,
+    traverse,
+)
 
 #: How far the lineage picture reaches by default on each side of its target.
 DEFAULT_GRAPH_DEPTH = 3

@@ -22,10 +22,6 @@ from __future__ import annotations
 
 from spark_lineage.graph.queries import Query
 
-#: Default and hard upper bound of the number of hops impact, upstream and path walk.
-DEFAULT_DEPTH = 10
-MAX_DEPTH = 25
-
 DOWNSTREAM_STEP = Query(
     "impact_downstream_step",
     """

@@ -32,6 +32,13 @@ _HOP_FIELDS = (
     "masking",
 )
 
+#: The one depth policy of every column walk (impact, upstream, path, graph and tag
+#: propagation): DEFAULT_DEPTH hops unless asked for more, never more than MAX_DEPTH. Each level
+#: is one query over the frontier, so the bound is what keeps a walk's cost known.
+#: (``reproduce`` walks *versions*, not columns, and keeps its own documented bound.)
+DEFAULT_DEPTH = 10
+MAX_DEPTH = 25
+
 #: Safety net: stop expanding once this many columns are reached (the result says truncated).
 DEFAULT_MAX_NODES = 200_000
 

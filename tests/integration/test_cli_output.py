@@ -16,13 +16,13 @@ from pathlib import Path
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 
 from spark_lineage.cli import main
 from spark_lineage.compliance.export import ExportRequest, ExportScope, run_export
 from spark_lineage.compliance.policy import parse_policy
 from spark_lineage.compliance.tagging import apply_policy
 from spark_lineage.events import to_openlineage_json
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.model import (
     AppContext,

@@ -8,6 +8,7 @@ from typing import Any
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 
 from spark_lineage.cli import main
 from spark_lineage.compliance.delta_metadata import (
@@ -16,7 +17,6 @@ from spark_lineage.compliance.delta_metadata import (
     tags_from_metadata,
 )
 from spark_lineage.compliance.propagation import propagate_tags
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.model import (
     AppContext,

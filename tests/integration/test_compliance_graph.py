@@ -27,6 +27,7 @@ from pathlib import Path
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 
 from spark_lineage.cli import main
 from spark_lineage.compliance.export import ExportRequest, ExportScope, run_export
@@ -46,7 +47,6 @@ from spark_lineage.compliance.state import (
     read_watermark,
 )
 from spark_lineage.compliance.tagging import apply_policy, tag_columns
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.model import (
     AppContext,

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 
 from spark_lineage.compliance.export import ExportRequest, ExportScope, run_export
 from spark_lineage.compliance.manifest import verify_manifest
 from spark_lineage.compliance.propagation import propagate_tags
 from spark_lineage.compliance.tagging import tag_columns
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.model import (
     AppContext,

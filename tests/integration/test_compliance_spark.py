@@ -49,6 +49,7 @@ from typing import Any
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 
 from spark_lineage.agent import LineageAgent, attach
 from spark_lineage.cli import main
@@ -67,7 +68,6 @@ from spark_lineage.compliance.policy import load_policy
 from spark_lineage.compliance.propagation import propagate_tags
 from spark_lineage.compliance.state import current_ms, iso, read_watermark
 from spark_lineage.compliance.tagging import apply_policy
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.job_names import application_label
 
 pytestmark = [pytest.mark.integration, pytest.mark.neo4j]

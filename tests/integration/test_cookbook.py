@@ -22,10 +22,10 @@ from typing import Any
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 from test_impact_pipeline import ImpactPipeline
 
 from spark_lineage.agent import LineageAgent, attach
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.impact import impact, upstream
 from spark_lineage.impact.formats import FORMATS, format_report

@@ -27,9 +27,9 @@ from typing import Any
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope, snapshot
 
 from spark_lineage.cli import main
-from spark_lineage.graph.inspect import delete_scope, snapshot
 from spark_lineage.graph.migrate import apply_plan, read_facts
 from spark_lineage.graph.migrate_plan import MigrationPlan, plan_migration
 from spark_lineage.graph.writer import GraphWriter

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 from test_impact_pipeline import ImpactPipeline
 
 from spark_lineage.cli import main
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.schema import ensure_schema
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.viz.edges import SUBTYPE_COLOURS

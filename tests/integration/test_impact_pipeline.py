@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 
 from spark_lineage.cli import main
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.impact import UnknownName, impact, path, upstream
 from spark_lineage.impact.formats import FORMATS, format_path, format_report

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import neo4j
 import pytest
-
-from spark_lineage.graph.inspect import delete_scope
+from graph_inspect import delete_scope
 
 pytestmark = pytest.mark.neo4j
 

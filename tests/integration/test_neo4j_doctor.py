@@ -14,9 +14,9 @@ from pathlib import Path
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 
 from spark_lineage.doctor import DoctorCheck, doctor
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.settings import Neo4jSettings
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.model import AppContext, EventType, LineageEvent

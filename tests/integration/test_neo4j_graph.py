@@ -18,9 +18,7 @@ from typing import Any
 
 import neo4j
 import pytest
-
-from spark_lineage.events import to_openlineage_json
-from spark_lineage.graph.inspect import (
+from graph_inspect import (
     Snapshot,
     clear_downstream_columns,
     delete_scope,
@@ -28,6 +26,8 @@ from spark_lineage.graph.inspect import (
     snapshot,
     upstream_columns,
 )
+
+from spark_lineage.events import to_openlineage_json
 from spark_lineage.graph.prune import prune
 from spark_lineage.graph.schema import ensure_schema, schema_state
 from spark_lineage.graph.writer import GraphWriter

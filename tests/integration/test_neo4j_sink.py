@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 
 from spark_lineage.doctor import doctor
 from spark_lineage.graph.connection import DriverOptions
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.settings import Neo4jSettings
 from spark_lineage.model import (
     AppContext,

@@ -10,8 +10,7 @@ from urllib.parse import urlparse
 import neo4j
 import pytest
 from fault_helpers import FaultyProxy
-
-from spark_lineage.graph.inspect import delete_scope
+from graph_inspect import delete_scope
 
 
 @pytest.fixture

@@ -26,11 +26,11 @@ from typing import Any
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 from neo4j.exceptions import ClientError
 from reliability_helpers import cli_env, figure, run_cli
 
 from spark_lineage.agent import DisabledAgent, attach, detach
-from spark_lineage.graph.inspect import delete_scope
 
 pytestmark = [pytest.mark.reliability, pytest.mark.neo4j]
 

@@ -33,9 +33,9 @@ from fault_helpers import (
     steered_job,
     wait_until,
 )
+from graph_inspect import delete_scope
 from reliability_helpers import cli_env, figure, run_cli
 
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.sinks.spool import SPOOL_SUFFIX
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration, pytest.mark.neo4j]

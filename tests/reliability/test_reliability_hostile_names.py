@@ -14,12 +14,12 @@ from typing import Any
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 from pyspark.sql import functions as F
 from reliability_helpers import cli_env, figure, run_cli, simple_event
 
 from spark_lineage.agent import DisabledAgent, attach, detach
 from spark_lineage.graph.connection import open_driver
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.settings import Neo4jSettings
 from spark_lineage.graph.writer import GraphWriter
 from spark_lineage.impact import impact, upstream

@@ -24,9 +24,9 @@ from pathlib import Path
 import neo4j
 import pytest
 from fault_helpers import closed_port, count_graph, count_spool, steered_job, wait_until
+from graph_inspect import delete_scope
 from reliability_helpers import cli_env, figure, run_cli
 
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.settings import Neo4jSettings
 from spark_lineage.sinks.replay import replay_spool
 from spark_lineage.sinks.spool import SPOOL_SUFFIX, encode_entry, scan_file

@@ -26,11 +26,11 @@ from typing import Any
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 from reliability_helpers import figure
 
 from spark_lineage.agent import DisabledAgent, LineageAgent, attach, detach
 from spark_lineage.capture.plan import capture_plan
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.graph.rows import event_rows
 from spark_lineage.graph.settings import Neo4jSettings
 from spark_lineage.lineage import extract_lineage

@@ -20,10 +20,10 @@ from typing import Any
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 from reliability_helpers import cli_env, figure, run_cli, simple_event
 
 from spark_lineage.events import to_openlineage_json
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.openlineage_load import LineError, parse_lines
 
 pytestmark = pytest.mark.reliability

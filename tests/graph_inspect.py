@@ -1,4 +1,5 @@
-"""Read back a part of the graph as plain data: for tests, exports and ``docs/graph.md``.
+"""Read back a part of the graph as plain data: a helper of the tests and benchmarks (and of the
+examples in ``docs/graph.md``), with its own inspection-only Cypher.
 
 A *scope* is every dataset, column and version whose key starts with ``dataset_prefix`` plus every
 job (and its runs) whose key starts with ``job_prefix``. :func:`snapshot` returns its nodes and
@@ -12,14 +13,91 @@ from typing import Any
 
 import neo4j
 
-from spark_lineage.graph.queries import (
-    CLEAR_DOWNSTREAM_COLUMNS,
-    DELETE_SCOPE,
-    DOWNSTREAM_COLUMNS,
-    MAX_LINEAGE_DEPTH,
-    SCOPE_NODES,
-    SCOPE_RELATIONSHIPS,
-    UPSTREAM_COLUMNS,
+from spark_lineage.graph.queries import Query
+
+#: Upper bound of the inspection walks below (the package's own walks: impact.traverse).
+MAX_LINEAGE_DEPTH = 12
+
+DOWNSTREAM_COLUMNS = Query(
+    "downstream_columns",
+    f"""
+MATCH (start:Column {{key: $column_key}})
+MATCH p = ANY SHORTEST (start)-[:FEEDS]->{{1,{MAX_LINEAGE_DEPTH}}}(c:Column)
+WHERE length(p) <= $max_depth
+RETURN c.key AS column, length(p) AS depth
+ORDER BY depth, column
+""",
+    "Every column fed (transitively, bounded depth) by a column, with its shortest distance. "
+    "ANY SHORTEST runs breadth-first: diamonds and hot columns do not enumerate every path.",
+)
+
+UPSTREAM_COLUMNS = Query(
+    "upstream_columns",
+    f"""
+MATCH (end:Column {{key: $column_key}})
+MATCH p = ANY SHORTEST (c:Column)-[:FEEDS]->{{1,{MAX_LINEAGE_DEPTH}}}(end)
+WHERE length(p) <= $max_depth
+RETURN c.key AS column, length(p) AS depth
+ORDER BY depth, column
+""",
+    "Every column feeding (transitively, bounded depth) a column, with its shortest distance.",
+)
+
+CLEAR_DOWNSTREAM_COLUMNS = Query(
+    "clear_downstream_columns",
+    f"""
+MATCH p = ANY SHORTEST (:Column {{key: $column_key}})
+          (()-[f:FEEDS WHERE f.type = 'DIRECT' AND NOT f.masking]->()){{1,{MAX_LINEAGE_DEPTH}}}
+          (c:Column)
+WHERE length(p) <= $max_depth
+RETURN c.key AS column, length(p) AS depth
+ORDER BY depth, column
+""",
+    "Columns that carry a column's value in clear: only DIRECT, unmasked hops (PII questions).",
+)
+
+# --- inspection of one scope (tests, exports, docs): datasets by key prefix, jobs by key prefix ---
+
+_SCOPE = """
+CALL () {
+  MATCH (n:Dataset|Column|DatasetVersion) WHERE n.key STARTS WITH $dataset_prefix RETURN n
+  UNION
+  MATCH (n:Job) WHERE n.key STARTS WITH $job_prefix RETURN n
+  UNION
+  MATCH (n:Run) WHERE n.job_key STARTS WITH $job_prefix RETURN n
+}
+"""
+
+SCOPE_NODES = Query(
+    "scope_nodes",
+    _SCOPE
+    + """
+RETURN labels(n)[0] AS label, coalesce(n.key, n.run_id) AS id, properties(n) AS properties
+ORDER BY label, id
+""",
+    "Every node of a scope with its properties.",
+)
+
+SCOPE_RELATIONSHIPS = Query(
+    "scope_relationships",
+    _SCOPE
+    + """
+MATCH (n)-[r]->(m)
+RETURN type(r) AS type, coalesce(n.key, n.run_id) AS start, coalesce(m.key, m.run_id) AS end,
+       properties(r) AS properties
+ORDER BY type, start, end
+""",
+    "Every relationship leaving a node of the scope, with its properties.",
+)
+
+DELETE_SCOPE = Query(
+    "delete_scope",
+    _SCOPE
+    + """
+DETACH DELETE n
+RETURN count(*) AS deleted
+""",
+    "Removes a scope (test and benchmark clean-up).",
 )
 
 NodeRow = tuple[str, str, dict[str, Any]]
