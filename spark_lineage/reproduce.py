@@ -24,16 +24,16 @@ from typing import Any, TextIO
 import neo4j
 
 from spark_lineage.graph.connection import open_driver
-from spark_lineage.graph.queries import (
+from spark_lineage.graph.rows import version_key
+from spark_lineage.graph.settings import Neo4jSettings
+from spark_lineage.names import UnknownName, location, resolve_dataset
+from spark_lineage.reproduce_queries import (
     DATASET_VERSION_LOOKUP,
     DATASET_VERSIONS,
     MODEL_INPUTS,
     REPRODUCE_LAST_WRITE_STEP,
     REPRODUCE_VERSION_STEP,
 )
-from spark_lineage.graph.rows import version_key
-from spark_lineage.graph.settings import Neo4jSettings
-from spark_lineage.names import UnknownName, location, resolve_dataset
 
 #: Default and hard bound on how many producing levels are followed.
 DEFAULT_DEPTH = 10
