@@ -29,10 +29,10 @@ from typing import Any
 
 import neo4j
 import pytest
+from graph_inspect import delete_scope
 from reliability_helpers import cli_env, run_cli
 
 from spark_lineage.events import to_openlineage_json
-from spark_lineage.graph.inspect import delete_scope
 from spark_lineage.model import (
     AppContext,
     ColumnEdge,
