@@ -58,11 +58,12 @@ def candidates(text: str, explicit_column: bool = False, cwd: str | None = None)
         while start != -1:
             ends.add(start)
             start = text.find("::", start + 1)
-    found = []
+    found: list[Candidate] = []
     for end in sorted(ends, reverse=True):
         prefix = text[:end]
         if prefix:
-            found.append(Candidate(prefix, location_key(prefix, cwd), end))
+            keys: list[str | None] = [*_location_keys(prefix, cwd)] or [None]
+            found.extend(Candidate(prefix, key, end) for key in keys)
     return found
 
 
@@ -75,28 +76,41 @@ def column_part(text: str, end: int) -> str | None:
 
 
 def location_key(prefix: str, cwd: str | None = None) -> str | None:
-    """The dataset key a path or URI would have (``file:/x``, ``/x``, ``../x`` -> ``file::/x``).
+    """The dataset key a path or URI would have (``file:/x``, ``/x``, ``../x`` -> ``file::/x``),
+    with ``.``, ``..`` and doubled slashes resolved as a shell and Hadoop's ``Path`` do.
 
     ``memory:<name>`` (what :func:`location` prints) is the key ``memory::<name>``. A graph key
     or a table name gives None: they are matched as they are.
     """
+    keys = _location_keys(prefix, cwd)
+    return keys[0] if keys else None
+
+
+def _location_keys(prefix: str, cwd: str | None) -> list[str]:
+    """The normalised location key first, then the key of the path exactly as typed when that
+    differs: a name loaded from elsewhere (OpenLineage ``load``) may keep a ``//`` that
+    normalising would lose."""
     if "::" in prefix:
-        return None
+        return []
     scheme, sep, rest = prefix.partition(":")
     if sep and scheme and _plain_word(scheme) and not rest.startswith("/"):
-        return f"{scheme}::{rest}" if rest else None  # memory:<name>, spark_catalog:<table>
+        return [f"{scheme}::{rest}"] if rest else []  # memory:<name>, spark_catalog:<table>
     if _relative_path(prefix):
         prefix = posixpath.join(cwd or os.getcwd(), prefix)
     elif not (prefix.startswith("/") or ":/" in prefix):
-        return None  # a table name
+        return []  # a table name
     try:
         namespace, name = split_location(prefix)
     except ValueError:
-        return None
-    if namespace in _URI_NAMESPACES:
-        name = posixpath.normpath(name)
-        name = "/" + name.lstrip("/")
-    return f"{namespace}::{name}"
+        return []
+    if namespace not in _URI_NAMESPACES:
+        return [f"{namespace}::{name}"]
+    normalised = "/" + posixpath.normpath(name).lstrip("/")
+    keys = [f"{namespace}::{normalised}"]
+    as_typed = name.startswith("/") and not {".", ".."} & set(name.split("/"))
+    if as_typed and name != normalised:
+        keys.append(f"{namespace}::{name}")
+    return keys
 
 
 def location(namespace: object, name: object) -> str:

@@ -105,3 +105,16 @@ def test_the_location_the_cli_prints_reads_back_to_the_same_key(namespace: str, 
 def test_the_memory_spelling_of_reproduce_splits_off_a_column() -> None:
     found = splits("memory:app/range/1a2b3c.id")
     assert ("memory:app/range/1a2b3c", "memory::app/range/1a2b3c", "id") in found
+
+
+def test_a_path_with_a_doubled_slash_is_also_tried_exactly_as_typed() -> None:
+    """A name loaded from elsewhere may keep a ``//`` that normalising would lose."""
+    keys = [c.location_key for c in candidates("file:/lake/a //b", explicit_column=True)]
+
+    assert keys == ["file::/lake/a /b", "file::/lake/a //b"]
+
+
+def test_a_normal_path_has_one_reading() -> None:
+    assert [c.location_key for c in candidates("/lake/orders", explicit_column=True)] == [
+        "file::/lake/orders"
+    ]
