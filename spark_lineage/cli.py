@@ -50,6 +50,7 @@ from spark_lineage.openlineage_load import (
 from spark_lineage.reproduce import DEFAULT_DEPTH as REPRODUCE_DEFAULT_DEPTH
 from spark_lineage.reproduce import MAX_DEPTH as REPRODUCE_MAX_DEPTH
 from spark_lineage.sinks.replay import replay_spool
+from spark_lineage.textui.interrupt import SafeInterrupt
 from spark_lineage.textui.progress import Progress
 
 Handler = Callable[[argparse.Namespace, Neo4jSettings], int]
@@ -243,12 +244,16 @@ def _load(args: argparse.Namespace, settings: Neo4jSettings) -> int:
     stdin = args.file == "-"
     report = LoadReport(Path("<stdin>") if stdin else Path(args.file))
     try:
-        with Progress("load", "line(s)") as progress:
+        with Progress("load", "line(s)") as progress, SafeInterrupt() as interrupt:
             if stdin:
                 text = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
-                load_openlineage_stream(settings, text, report, progress.update)
+                load_openlineage_stream(
+                    settings, text, report, progress.update, interrupt.shielded
+                )
             else:
-                load_openlineage_file(settings, report.path, report, progress.update)
+                load_openlineage_file(
+                    settings, report.path, report, progress.update, interrupt.shielded
+                )
     except KeyboardInterrupt:
         print(
             f"spark-lineage load: interrupted after {report.loaded} event(s) loaded "

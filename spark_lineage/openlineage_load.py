@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +41,9 @@ from spark_lineage.model import (
     VersionInfo,
 )
 from spark_lineage.textui.progress import ProgressCallback
+
+#: Makes the context each single write runs in (the CLI's defers Ctrl-C to its end).
+Shield = Callable[[], AbstractContextManager[None]]
 
 #: OpenLineage run states mapped onto ours (RUNNING/OTHER are progress: the run is not over).
 _EVENT_TYPES = {
@@ -323,12 +327,13 @@ def load_file(
     path: Path,
     report: LoadReport | None = None,
     progress: ProgressCallback | None = None,
+    shield: Shield = nullcontext,
 ) -> LoadReport:
     """Write every valid event of a JSON-lines file in file order; collect the bad lines."""
     result = report or LoadReport(path)
     size = path.stat().st_size
     with path.open(encoding="utf-8", errors="replace") as handle:
-        return load_stream(writer, handle, result, size=size, progress=progress)
+        return load_stream(writer, handle, result, size=size, progress=progress, shield=shield)
 
 
 def load_stream(
@@ -338,17 +343,20 @@ def load_stream(
     *,
     size: int | None = None,
     progress: ProgressCallback | None = None,
+    shield: Shield = nullcontext,
 ) -> LoadReport:
     """Write every valid event of an open JSON-lines stream (``size`` bytes, when known);
-    ``progress`` hears (lines done, fraction of the bytes read) after every line."""
+    ``progress`` hears (lines done, fraction of the bytes read) after every line, and each
+    write runs inside ``shield()`` (the CLI defers Ctrl-C there, see textui/interrupt.py)."""
     for _, parsed in parse_lines(handle):
         if isinstance(parsed, LineError):
             report.errors.append(parsed)
         else:
-            outcome = writer.write(parsed)
-            report.loaded += 1
-            report.already_present += 1 if outcome.already_applied else 0
-            report.column_edges += outcome.column_edges
+            with shield():  # counted inside, so an interrupted report matches the graph
+                outcome = writer.write(parsed)
+                report.loaded += 1
+                report.already_present += 1 if outcome.already_applied else 0
+                report.column_edges += outcome.column_edges
         if progress is not None:
             progress(report.loaded + len(report.errors), _fraction_read(handle, size))
     return report
@@ -369,6 +377,7 @@ def load_openlineage_file(
     path: Path,
     report: LoadReport | None = None,
     progress: ProgressCallback | None = None,
+    shield: Shield = nullcontext,
 ) -> LoadReport:
     """``spark-lineage load``: load one OpenLineage JSON-lines file into the graph.
 
@@ -377,7 +386,8 @@ def load_openlineage_file(
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist or is not a file")
     with open_driver(settings) as driver:
-        return load_file(GraphWriter(driver, settings.database), path, report, progress)
+        writer = GraphWriter(driver, settings.database)
+        return load_file(writer, path, report, progress, shield)
 
 
 def load_openlineage_stream(
@@ -385,8 +395,9 @@ def load_openlineage_stream(
     handle: TextIO,
     report: LoadReport,
     progress: ProgressCallback | None = None,
+    shield: Shield = nullcontext,
 ) -> LoadReport:
     """``spark-lineage load -``: load JSON lines from an open stream (standard input)."""
     with open_driver(settings) as driver:
         writer = GraphWriter(driver, settings.database)
-        return load_stream(writer, handle, report, progress=progress)
+        return load_stream(writer, handle, report, progress=progress, shield=shield)
