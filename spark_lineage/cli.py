@@ -481,8 +481,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"spark-lineage {args.command}: {_os_failure(exc, settings)}", file=sys.stderr)
         return 1
     except Exception as exc:  # driver and server failures: one clear line, no stack trace
+        if _caused_by_ctrl_c(exc):  # the driver's clean-up failed because Ctrl-C cut it short
+            print(f"spark-lineage {args.command}: interrupted", file=sys.stderr)
+            return 130
         print(f"spark-lineage {args.command}: {describe_failure(exc, settings)}", file=sys.stderr)
         return 1
+
+
+def _caused_by_ctrl_c(exc: BaseException) -> bool:
+    """Whether a ``KeyboardInterrupt`` is in the chain of exceptions that led to ``exc``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _os_failure(exc: OSError, settings: Neo4jSettings) -> str:
