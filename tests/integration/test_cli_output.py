@@ -285,7 +285,7 @@ def test_a_large_html_picture_is_announced_with_how_to_narrow_it(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr("spark_lineage.impact.commands.LARGE_PICTURE", 1)  # this one has 2
+    monkeypatch.setattr("spark_lineage.cli.lineage.LARGE_PICTURE", 1)  # this one has 2
     argv = ["graph", "--uri", cli_env, f"{copy_job}/src"]
 
     assert main([*argv, "--html", str(tmp_path / "g.html")]) == 0

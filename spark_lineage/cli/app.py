@@ -1,4 +1,7 @@
-"""The ``spark-lineage`` command line: argument parsing only.
+"""The ``spark-lineage`` command line: the parser, the shared options and the error handling.
+
+The lineage commands (impact, upstream, path, graph) are in :mod:`spark_lineage.cli.lineage`,
+the compliance commands (tag, tags, export) in :mod:`spark_lineage.cli.compliance`.
 
 Every command calls one function elsewhere (graph, sinks, loaders) and prints its result. Neo4j
 settings come from flags, then ``SPARK_LINEAGE_NEO4J_URI/USER/PASSWORD/DATABASE``, then the config
@@ -29,7 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
-from spark_lineage.compliance.commands import add_commands as add_compliance_commands
+from spark_lineage.cli.compliance import add_commands as add_compliance_commands
 from spark_lineage.compliance.propagation import propagate_tags
 from spark_lineage.doctor import doctor
 from spark_lineage.graph.connection import describe_failure, open_driver
@@ -397,7 +400,7 @@ def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None
 
 
 def _lineage(args: argparse.Namespace, settings: Neo4jSettings) -> int:
-    from spark_lineage.impact.commands import run_lineage
+    from spark_lineage.cli.lineage import run_lineage
 
     return run_lineage(
         settings,
@@ -413,7 +416,7 @@ def _lineage(args: argparse.Namespace, settings: Neo4jSettings) -> int:
 
 
 def _path(args: argparse.Namespace, settings: Neo4jSettings) -> int:
-    from spark_lineage.impact.commands import run_path
+    from spark_lineage.cli.lineage import run_path
 
     return run_path(
         settings,
@@ -429,7 +432,7 @@ def _path(args: argparse.Namespace, settings: Neo4jSettings) -> int:
 
 
 def _graph(args: argparse.Namespace, settings: Neo4jSettings) -> int:
-    from spark_lineage.impact.commands import run_graph
+    from spark_lineage.cli.lineage import run_graph
 
     if args.html is not None and args.format not in (None, "html"):
         print(
@@ -515,6 +518,3 @@ def _output_closed() -> int:
         os.dup2(devnull, sys.stdout.fileno())
     return 141
 
-
-if __name__ == "__main__":
-    sys.exit(main())

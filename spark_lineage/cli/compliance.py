@@ -1,9 +1,10 @@
 """The compliance commands of ``spark-lineage``: ``tag``, ``tags ...`` and ``export [verify]``.
 
-:func:`add_commands` registers the sub-parsers (``spark_lineage/cli.py`` calls it); each handler
-opens the driver, calls one function of this package and prints a one-line summary. Exit status:
-0 done, 1 failed (message on stderr), 2 bad usage, :data:`~.state.EXIT_LOCKED` (75) another
-export holds the lock. Nothing prompts: safe under cron, systemd and Airflow.
+:func:`add_commands` registers the sub-parsers (:mod:`spark_lineage.cli.app` calls it); each
+handler opens the driver, calls one function of :mod:`spark_lineage.compliance` and prints a
+one-line summary. Exit status: 0 done, 1 failed (message on stderr), 2 bad usage,
+:data:`~spark_lineage.compliance.state.EXIT_LOCKED` (75) another export holds the lock. Nothing
+prompts: safe under cron, systemd and Airflow.
 """
 
 from __future__ import annotations
