@@ -24,8 +24,15 @@ def _groups(graph: LineageGraph) -> tuple[list[DatasetInfo], dict[str, list[Colu
     return sorted(datasets.values(), key=lambda d: d.label), columns
 
 
+#: Mermaid entity codes for what a quoted label cannot hold as itself: ``#`` starts an entity code
+#: and ``&`` an HTML one, so both are coded too (``a&lt;b`` stays those five characters).
+_MERMAID_CODES = str.maketrans(
+    {"#": "#35;", "&": "#38;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "\n": " "}
+)
+
+
 def _mermaid_text(text: str) -> str:
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    return text.translate(_MERMAID_CODES)
 
 
 def render_mermaid(graph: LineageGraph) -> str:

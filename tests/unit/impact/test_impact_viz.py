@@ -78,6 +78,14 @@ def test_mermaid_groups_columns_and_colours_edges() -> None:
     assert "stroke:#2e7d32" in text and "stroke:#6a1b9a" in text
 
 
+def test_mermaid_codes_hash_and_ampersand_so_a_name_shows_as_written() -> None:
+    name = "a#b &lt; c"
+    odd = ColumnNode(f"{RAW.key}::{name}", name, RAW.key, "target")
+    text = render(LineageGraph("t", (RAW,), (odd,), (), 1, target_keys=(odd.key,)), "mermaid")
+
+    assert '(["a#35;b #38;lt; c"])' in text
+
+
 def test_dot_has_one_cluster_per_dataset_and_escaped_labels() -> None:
     text = render(graph(), "dot")
     assert text.count("subgraph cluster_") == 3
