@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     schema = commands.add_parser("schema", help="manage the graph schema")
-    schema_commands = schema.add_subparsers(dest="schema_command", required=True)
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True, metavar="init")
     init = schema_commands.add_parser(
         "init", parents=[common], help="create constraints and indexes (idempotent)"
     )
@@ -475,19 +475,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the driver wraps its own socket errors: this is stdout or stderr
         return _output_closed()
     except KeyboardInterrupt:
-        print(f"spark-lineage {args.command}: interrupted", file=sys.stderr)
+        print(f"{command_prefix(args)}: interrupted", file=sys.stderr)
         return 130
     except (SettingsError, ValueError, FileNotFoundError) as exc:
-        print(f"spark-lineage {args.command}: {exc}", file=sys.stderr)
+        print(f"{command_prefix(args)}: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"spark-lineage {args.command}: {_os_failure(exc, settings)}", file=sys.stderr)
+        print(f"{command_prefix(args)}: {_os_failure(exc, settings)}", file=sys.stderr)
         return 1
     except Exception as exc:  # driver and server failures: one clear line, no stack trace
         if _caused_by_ctrl_c(exc):  # the driver's clean-up failed because Ctrl-C cut it short
-            print(f"spark-lineage {args.command}: interrupted", file=sys.stderr)
+            print(f"{command_prefix(args)}: interrupted", file=sys.stderr)
             return 130
-        print(f"spark-lineage {args.command}: {describe_failure(exc, settings)}", file=sys.stderr)
+        print(f"{command_prefix(args)}: {describe_failure(exc, settings)}", file=sys.stderr)
         return 1
 
 
@@ -509,6 +509,15 @@ def _os_failure(exc: OSError, settings: Neo4jSettings) -> str:
         return describe_failure(exc, settings)
     second = f" -> {exc.filename2}" if exc.filename2 is not None else ""
     return f"{exc.filename}{second}: {exc.strerror or exc}"
+
+
+def command_prefix(args: argparse.Namespace) -> str:
+    """``spark-lineage tags apply``: the command as typed, sub-command included, for messages."""
+    words = [args.command]
+    sub = getattr(args, f"{args.command}_command", None)
+    if isinstance(sub, str):
+        words.append(sub)
+    return " ".join(["spark-lineage", *words])
 
 
 def _output_closed() -> int:

@@ -64,7 +64,9 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     tag.set_defaults(handler=_tag)
 
     tags = commands.add_parser("tags", help="tag policy, propagation and listing")
-    tags_commands = tags.add_subparsers(dest="tags_command", required=True)
+    tags_commands = tags.add_subparsers(
+        dest="tags_command", required=True, metavar="{apply,propagate,list}"
+    )
     apply = tags_commands.add_parser(
         "apply", parents=[common], help="apply a TOML policy file (synchronises policy tags)"
     )
@@ -267,7 +269,7 @@ def _export(args: argparse.Namespace, settings: Neo4jSettings) -> int:
             return EXIT_LOCKED
     outcome = verify_manifest(result.manifest)
     for problem in outcome.problems:
-        print(f"export: verification: {problem}", file=sys.stderr)
+        print(f"spark-lineage export: verification: {problem}", file=sys.stderr)
     print(
         f"export: {result.rows['tagged_columns']} tagged column row(s), "
         f"{result.rows['activity']} activity row(s) from {result.runs} run(s) "
@@ -283,10 +285,10 @@ def _export(args: argparse.Namespace, settings: Neo4jSettings) -> int:
 
 def _verify(args: argparse.Namespace, settings: Neo4jSettings) -> int:
     if (args.manifest is None) == (args.verify_out is None):
-        raise ValueError("export verify: give the manifest (or its directory) or --out DIR, once")
+        raise ValueError("give the manifest (or its directory) or --out DIR, once")
     outcome = verify_manifest(args.manifest or args.verify_out)
     for problem in outcome.problems:
-        print(f"verify: {problem}", file=sys.stderr)
+        print(f"spark-lineage export verify: {problem}", file=sys.stderr)
     state = "OK" if outcome.ok else f"FAILED ({len(outcome.problems)} problem(s))"
     print(f"verify: {outcome.manifest}: {outcome.files_checked} file(s) checked: {state}")
     return 0 if outcome.ok else 1

@@ -160,7 +160,7 @@ def test_a_depth_out_of_range_is_a_usage_error_like_any_other(
         (["impact", "t.c", "--depth", "0"], "spark-lineage impact: error: argument --depth: must "
          "be between 1 and 25, not 0 (see spark-lineage impact --help)"),
         (["tags"], "spark-lineage tags: error: the following arguments are required: "
-         "tags_command (see spark-lineage tags --help)"),
+         "{apply,propagate,list} (see spark-lineage tags --help)"),
         (["no-such-command"], "spark-lineage: error: argument COMMAND: invalid choice: "),
     ],
 )
@@ -182,7 +182,8 @@ def test_export_verify_takes_the_export_directory_as_out_and_names_it_in_errors(
     missing = tmp_path / "exports" / "2024-01"
 
     assert main(["export", "verify", "--out", str(missing)]) == 1
-    assert capsys.readouterr().err == f"spark-lineage export: manifest {missing} does not exist\n"
+    err = capsys.readouterr().err
+    assert err == f"spark-lineage export verify: manifest {missing} does not exist\n"
 
     assert main(["export", "verify", "--out", str(missing), str(tmp_path / "m.json")]) == 1
     assert "give the manifest (or its directory) or --out DIR, once" in capsys.readouterr().err
