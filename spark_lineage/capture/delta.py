@@ -364,7 +364,7 @@ def _clone(qe: JavaObject, plan: JavaObject, query: JavaObject, name: str) -> De
         target_table = str(catalog.qualifyIdentifier(plan.table().identifier()).unquotedString())
     return DeltaCopy(
         command=name,
-        target_path=_qualified_path(qe.sparkSession(), str(query.targetPath().toString())),
+        target_path=delta_data_path(qe.sparkSession(), str(query.targetPath().toString())),
         target_table=target_table,
         source=source,
         source_format=source_format,
@@ -510,7 +510,7 @@ def _write_target(
         replace_where = options.get("replaceWhere")
         if replace_where.isDefined():
             params["predicate"] = str(replace_where.get())
-        path = _qualified_path(qe.sparkSession(), str(path_opt.get()))
+        path = delta_data_path(qe.sparkSession(), str(path_opt.get()))
         return _WriteTarget(
             path, None, name, window.fingerprint(frozenset({"WRITE"}), parameters=params)
         )
@@ -570,7 +570,7 @@ def _micro_batch_target(
         batch_id = qe.currentBatchId()
     parameters = {"queryId": str(plan.queryId()), "epochId": str(int(batch_id))}
     return _WriteTarget(
-        _qualified_path(qe.sparkSession(), str(sink.path().toString())),
+        delta_data_path(qe.sparkSession(), str(sink.path().toString())),
         catalog_name(plan.catalogTable()),
         "WriteToMicroBatchDataSourceV1",
         window.fingerprint(STREAMING_OPERATIONS, parameters=parameters),
@@ -641,8 +641,9 @@ def _created_table(resolved_identifier: JavaObject) -> tuple[str, str | None] | 
     return str(table.deltaLog().dataPath().toString()), catalog_name(table.catalogTable())
 
 
-def _qualified_path(spark_session: JavaObject, path: str) -> str:
-    """``path`` as the DeltaLog names its data path (scheme added, normalised)."""
+def delta_data_path(spark_session: JavaObject, path: str) -> str:
+    """``path`` as the DeltaLog names its data path (scheme added, normalised): the one way a
+    Delta path the agent reports is spelled, for batch, streaming and DML writes alike."""
     jvm = active_jvm()
     delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark_session, path)
     return str(delta_log.dataPath().toString())

@@ -67,7 +67,13 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from spark_lineage.capture.delta import change_feed_path, delta_copy, delta_facts, delta_reads
+from spark_lineage.capture.delta import (
+    change_feed_path,
+    delta_copy,
+    delta_data_path,
+    delta_facts,
+    delta_reads,
+)
 from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, option_str, seq
 from spark_lineage.capture.streams import MICRO_BATCH_WRITE, StreamRegistry, batch_query
@@ -512,7 +518,8 @@ def _micro_batch_sink(query_execution: Any, cmd: Any) -> JsonDict | None:
         "column_names": [str(name) for name in cmd.query().schema().fieldNames()],
     }
     if kind == "DeltaSink":
-        fact.update(format="delta", paths=[_qualified(query_execution, sink.path())])
+        session = query_execution.sparkSession()
+        fact.update(format="delta", paths=[delta_data_path(session, str(sink.path().toString()))])
     elif kind == "FileStreamSink":
         fact.update(paths=[_file_sink_path(sink)], format=_file_sink_format(sink))
     else:
@@ -522,12 +529,6 @@ def _micro_batch_sink(query_execution: Any, cmd: Any) -> JsonDict | None:
         fact["table"] = str(catalog_table.identifier().unquotedString())
         fact["format"] = option_str(catalog_table.provider()) or fact["format"]
     return fact
-
-
-def _qualified(query_execution: Any, path: Any) -> str:
-    """A Hadoop ``Path`` with its file system's scheme (Delta's sink keeps the path as given)."""
-    conf = query_execution.sparkSession().sessionState().newHadoopConf()
-    return str(path.getFileSystem(conf).makeQualified(path).toString())
 
 
 def _file_sink_path(sink: Any) -> str:
