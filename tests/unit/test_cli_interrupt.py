@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from spark_lineage import cli
+from spark_lineage.cli import app as cli
 from spark_lineage.graph.settings import Neo4jSettings
 
 
