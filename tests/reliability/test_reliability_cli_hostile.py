@@ -356,7 +356,7 @@ def test_every_command_given_a_name_that_matches_nothing_says_so_in_one_line(
     code, _, err = cli(world, args)
 
     assert code == 1
-    assert re.match(r"spark-lineage \w+: no dataset", one_line(err)), err
+    assert re.match(r"spark-lineage \w+( \w+)?: no dataset", one_line(err)), err
     assert world.baseline == graph_state(world.driver)
 
 
@@ -504,8 +504,9 @@ def _server_command(world: World, name: str, tmp_path: Path) -> list[str]:
 
 
 def _prefix(name: str) -> str:
-    """How the command's failure line starts (replay says where it stopped)."""
-    return "replay stopped: " if name == "replay" else f"spark-lineage {name.split('-')[0]}: "
+    """How the command's failure line starts: the command as typed (replay says where it
+    stopped)."""
+    return "replay stopped: " if name == "replay" else f"spark-lineage {name.replace('-', ' ')}: "
 
 
 @pytest.mark.parametrize("name", list(SERVER_COMMANDS))
