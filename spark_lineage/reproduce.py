@@ -26,10 +26,9 @@ import neo4j
 from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.rows import version_key
 from spark_lineage.graph.settings import Neo4jSettings
-from spark_lineage.names import UnknownName, location, resolve_dataset
+from spark_lineage.names import location
+from spark_lineage.names.versions import resolve_version
 from spark_lineage.reproduce_queries import (
-    DATASET_VERSION_LOOKUP,
-    DATASET_VERSIONS,
     MODEL_INPUTS,
     REPRODUCE_LAST_WRITE_STEP,
     REPRODUCE_VERSION_STEP,
@@ -135,16 +134,6 @@ class ProducedVersion:
         return found
 
 
-def parse_target(text: str) -> tuple[str, str | None]:
-    """Split ``<name>@<version>`` at the last ``@`` (a path may contain ``@`` too)."""
-    name, sep, version = text.rpartition("@")
-    if sep and name and version.lstrip("v").isdigit():
-        return name, version.lstrip("v")
-    if sep and name and text.startswith("model:"):
-        return name, version
-    return text, None
-
-
 def reproduce(
     driver: neo4j.Driver,
     text: str,
@@ -152,79 +141,20 @@ def reproduce(
     depth: int = DEFAULT_DEPTH,
     database: str | None = None,
 ) -> ProducedVersion:
-    """The tree of runs and exact input versions behind ``<dataset>@<v>`` or ``model:<n>@<v>``."""
+    """The tree of runs and exact input versions behind ``<dataset>@<v>`` or ``model:<n>@<v>``
+    (a version number or a label; see :mod:`spark_lineage.names.versions`)."""
     if not 1 <= depth <= MAX_DEPTH:
         raise ReproduceError(f"--depth must be between 1 and {MAX_DEPTH}, not {depth}")
-    name, version = parse_target(text)
     with driver.session(database=database) as session:
-        if name.startswith("model:"):
-            model = _model_root(session, name.removeprefix("model:"), version)
+        root = resolve_version(session, text)
+        if root.is_model:
+            model = _model_root(session, root.key)
             return replace(model, inputs=_expand_inputs(session, model, depth))
-        key = _version_key(session, name, version, text)
-        return _expand(session, [key], {}, depth)[key]
+        return _expand(session, [root.key], {}, depth)[root.key]
 
 
-def _version_key(session: neo4j.Session, name: str, version: str | None, text: str) -> str:
-    dataset_key = _named_dataset(session, name, text)
-    wanted = version_key(dataset_key, int(version)) if version is not None else None
-    record = session.run(
-        DATASET_VERSION_LOOKUP.text,
-        version_key=wanted,
-        dataset_key=dataset_key,
-        version=None if version is None else int(version),
-    ).single()
-    if record is None:
-        what = f"version {version} of {dataset_key}" if version else f"a version of {dataset_key}"
-        raise ReproduceError(f"the graph has no {what}{_known_versions(session, dataset_key)}")
-    return str(record["key"])
-
-
-def _named_dataset(session: neo4j.Session, name: str, text: str) -> str:
-    """The dataset of ``<name>`` (``text`` is what the user typed). When ``text`` has an ``@``
-    that is no version (``@abc``, ``@-1``) and the part before it names a dataset, the error
-    says that the version is wrong, with the versions there are, rather than 'no dataset'."""
-    try:
-        return resolve_dataset(session, name)
-    except UnknownName:
-        before, sep, after = text.rpartition("@")
-        if not sep or not before or name != text:
-            raise
-        try:
-            dataset_key = resolve_dataset(session, before)
-        except UnknownName as exc:
-            raise UnknownName(f"{exc} (nor {text!r})", exc.suggestions) from None
-        raise ReproduceError(
-            f"no version or label {after!r} of {dataset_key}{_known_versions(session, dataset_key)}"
-        ) from None
-
-
-def _known_versions(session: neo4j.Session, dataset_key: str) -> str:
-    """``; versions: 0-3, 5`` (or that there is none), for an error message."""
-    rows = session.run(DATASET_VERSIONS.text, dataset_key=dataset_key)
-    numbers = [int(row["version"]) for row in rows if row["version"] is not None]
-    if not numbers:
-        return "; it has no recorded version"
-    spans: list[str] = []
-    start = previous = numbers[0]
-    for number in [*numbers[1:], None]:
-        if number is not None and number == previous + 1:
-            previous = number
-            continue
-        spans.append(str(start) if start == previous else f"{start}\u2013{previous}")
-        if number is not None:
-            start = previous = number
-    return f"; versions: {', '.join(spans)}"
-
-
-def _model_root(session: neo4j.Session, name: str, version: str | None) -> ProducedVersion:
-    record = session.run(
-        MODEL_INPUTS.text,
-        model_key=f"{name}@{version}",
-        name=name,
-        version=version,
-    ).single()
-    if record is None:
-        raise ReproduceError(f"the graph has no model {name}" + (f"@{version}" if version else ""))
+def _model_root(session: neo4j.Session, model_key: str) -> ProducedVersion:
+    record = session.run(MODEL_INPUTS.text, model_key=model_key).single(strict=True)
     return ProducedVersion(
         key=str(record["key"]),
         label=f"model {record['name']}@{record['version']}",

@@ -63,35 +63,10 @@ RETURN rd.key AS read_key, ds.key AS dataset_key, ds.namespace AS namespace, ds.
     "successful run that wrote it before then, its job, and every dataset that run read.",
 )
 
-DATASET_VERSION_LOOKUP = Query(
-    "dataset_version_lookup",
-    """
-MATCH (v:DatasetVersion {key: $version_key})
-RETURN v.key AS key
-UNION
-MATCH (ds:Dataset {key: $dataset_key})<-[:VERSION_OF]-(v:DatasetVersion)
-WHERE $version IS NULL
-WITH v ORDER BY v.version DESC LIMIT 1
-RETURN v.key AS key
-""",
-    "A dataset version by key, or the newest version of the dataset when no version is given.",
-)
-
-DATASET_VERSIONS = Query(
-    "dataset_versions",
-    """
-MATCH (ds:Dataset {key: $dataset_key})<-[:VERSION_OF]-(v:DatasetVersion)
-RETURN v.version AS version ORDER BY version
-""",
-    "Every recorded version number of a dataset (for an error that lists them).",
-)
-
 MODEL_INPUTS = Query(
     "model_inputs",
     """
-MATCH (m:Model)
-WHERE m.key = $model_key OR (m.name = $name AND ($version IS NULL OR m.version = $version))
-WITH m ORDER BY m.recorded_at DESC LIMIT 1
+MATCH (m:Model {key: $model_key})
 CALL (m) {
   OPTIONAL MATCH (m)-[:PRODUCED_BY]->(run:Run)-[:OF_JOB]->(job:Job)
   RETURN run AS r, job AS j ORDER BY run.event_time DESC LIMIT 1
@@ -108,6 +83,6 @@ RETURN m.key AS key, m.name AS name, m.version AS version, m.uri AS uri,
        m.metrics AS metrics, m.recorded_at AS recorded_at, r.run_id AS run_id,
        r.app_name AS app_name, j.name AS job_name, inputs
 """,
-    "A model (newest recording of name@version), the latest run that recorded it, and the exact "
-    "dataset versions it trained on.",
+    "A model version (by key), the latest run that recorded it, and the exact dataset versions "
+    "it trained on.",
 )

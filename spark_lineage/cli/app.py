@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from spark_lineage.cli.compliance import add_commands as add_compliance_commands
+from spark_lineage.cli.timeline import add_commands as add_timeline_commands
 from spark_lineage.compliance.propagation import propagate_tags
 from spark_lineage.doctor import doctor
 from spark_lineage.graph.connection import describe_failure, open_driver
@@ -176,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="the jobs and exact input versions that built a table version or a model",
     )
     rebuild.add_argument(
-        "target", help="<table or path>@<version> (newest if no @), or model:<name>@<version>"
+        "target",
+        help="<table or path>@<version or label> (newest if no @), or model:<name>@<version>",
     )
     rebuild.add_argument(
         "--depth",
@@ -186,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rebuild.add_argument("--format", choices=["text", "json"], default="text")
     rebuild.set_defaults(handler=_reproduce)
+    add_timeline_commands(commands, common)  # label, history (docs/versions.md)
     add_compliance_commands(commands, common)  # tag, tags, export (docs/compliance.md)
     return parser
 

@@ -62,9 +62,11 @@ SCHEMA: tuple[SchemaRule, ...] = (
     SchemaRule("run_id", "UNIQUENESS", "Run", "run_id"),
     SchemaRule("model_key", "UNIQUENESS", "Model", "key"),
     SchemaRule("tag_name", "UNIQUENESS", "Tag", "name"),
+    SchemaRule("version_label_key", "UNIQUENESS", "VersionLabel", "key"),
     SchemaRule("dataset_name", "RANGE", "Dataset", "name"),
     SchemaRule("dataset_table", "RANGE", "Dataset", "table"),
     SchemaRule("column_name", "RANGE", "Column", "name"),
+    SchemaRule("model_name", "RANGE", "Model", "name"),
     SchemaRule("run_ended_at", "RANGE", "Run", "ended_at"),
     SchemaRule("run_event_time", "RANGE", "Run", "event_time"),
     SchemaRule("dataset_version_timestamp", "RANGE", "DatasetVersion", "timestamp"),
@@ -333,12 +335,14 @@ RETURN count(r) AS runs
 )
 
 # A version is kept when it is its dataset's newest known version, when a remaining run read or
-# wrote it, or when a model was trained on it: pruning never cuts what is still referenced.
+# wrote it, when a model was trained on it, or when it carries a label: pruning never cuts what
+# is still referenced.
 _PRUNABLE_VERSIONS = """
 MATCH (v:DatasetVersion)-[:VERSION_OF]->(ds:Dataset)
 WHERE coalesce(v.timestamp, 0) < $before
   AND NOT EXISTS { (:Run)-[:READ_VERSION|WROTE_VERSION]->(v) }
   AND NOT EXISTS { (:Model)-[:TRAINED_ON]->(v) }
+  AND NOT EXISTS { (:VersionLabel)-[:LABELS]->(v) }
   AND EXISTS { (newer:DatasetVersion)-[:VERSION_OF]->(ds) WHERE newer.version > v.version }
 """
 

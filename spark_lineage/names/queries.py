@@ -50,3 +50,63 @@ RETURN dataset_key, collect([c.key, c.name]) AS columns
     "The columns ([key, name], by name) of some datasets: a whole-dataset target, a column to "
     "find, or the targets of FEEDS_DATASET edges. One row per dataset, columns as a list.",
 )
+
+# --- versions: <dataset>@<version or label>, model:<name>@<version or label> ----------------------
+
+LABELLED_VERSION = Query(
+    "names_labelled_version",
+    """
+MATCH (l:VersionLabel {key: $label_key})-[:LABELS]->(v)
+RETURN v.key AS key, v.version AS version
+""",
+    "The dataset version or model a label names (label keys are '<target>#<label>').",
+)
+
+DATASET_VERSION = Query(
+    "names_dataset_version",
+    """
+MATCH (:Dataset {key: $dataset_key})<-[:VERSION_OF]-(v:DatasetVersion)
+WHERE $version IS NULL OR v.version = $version
+RETURN v.key AS key, v.version AS version
+ORDER BY v.version DESC LIMIT 1
+""",
+    "A version of a dataset by number, or its newest version when $version is null.",
+)
+
+MODEL_VERSION = Query(
+    "names_model_version",
+    """
+MATCH (m:Model {name: $name})
+WHERE $version IS NULL OR m.version = $version
+RETURN m.key AS key, m.version AS version
+ORDER BY m.recorded_at DESC LIMIT 1
+""",
+    "A version of a model by its version text, or its newest recording when $version is null.",
+)
+
+KNOWN_VERSIONS = Query(
+    "names_known_versions",
+    """
+CALL () {
+  MATCH (:Dataset {key: $target})<-[:VERSION_OF]-(v:DatasetVersion) RETURN v.version AS version
+  UNION
+  MATCH (m:Model {name: $model_name}) RETURN m.version AS version
+}
+WITH collect(DISTINCT version) AS versions
+OPTIONAL MATCH (l:VersionLabel)-[:LABELS]->()
+WHERE l.key STARTS WITH $target + '#'
+RETURN versions, collect(DISTINCT l.name) AS labels
+""",
+    "The versions and labels a dataset (key $target) or a model ($model_name, $target "
+    "'model:<name>') has, for an error that lists them.",
+)
+
+MODEL_NAMES = Query(
+    "names_model_names",
+    """
+MATCH (m:Model)
+WITH DISTINCT m.name AS name LIMIT $limit
+RETURN name
+""",
+    "Up to $limit model names, for 'did you mean' when a model name matches nothing.",
+)

@@ -26,7 +26,8 @@ from spark_lineage.model import (
     OutputDataset,
     VersionInfo,
 )
-from spark_lineage.reproduce import ReproduceError, format_json, format_tree, reproduce
+from spark_lineage.names import UnknownName
+from spark_lineage.reproduce import format_json, format_tree, reproduce
 
 pytestmark = pytest.mark.neo4j
 
@@ -146,9 +147,9 @@ def test_without_a_version_the_newest_version_is_reproduced(
 
 
 def test_an_unknown_version_is_a_clear_error(driver: neo4j.Driver, lake: Lake) -> None:
-    with pytest.raises(ReproduceError, match=r"no version 9 .*; versions: 5\u20136$"):
+    with pytest.raises(UnknownName, match=r"no version 9 .*; versions: 5\u20136$"):
         reproduce(driver, f"{lake.clean.name}@9")
-    with pytest.raises(ReproduceError, match="no model"):
+    with pytest.raises(UnknownName, match="no model named 'never-trained'"):
         reproduce(driver, "model:never-trained@1")
 
 
@@ -156,7 +157,7 @@ def test_an_unknown_version_is_a_clear_error(driver: neo4j.Driver, lake: Lake) -
 def test_a_version_that_is_no_number_names_the_versions_there_are(
     driver: neo4j.Driver, lake: Lake, version: str
 ) -> None:
-    with pytest.raises(ReproduceError) as raised:
+    with pytest.raises(UnknownName) as raised:
         reproduce(driver, f"{lake.clean.name}@{version}")
 
     assert str(raised.value) == (

@@ -1,0 +1,116 @@
+"""The Cypher of ``label`` and ``history``: parameterised
+:class:`~spark_lineage.graph.queries.Query` objects; no text is built from user input."""
+
+from __future__ import annotations
+
+from spark_lineage.graph.queries import Query
+
+LABEL_HOLDER = Query(
+    "timeline_label_holder",
+    """
+MATCH (l:VersionLabel {key: $label_key})-[:LABELS]->(v)
+RETURN v.key AS key, v.version AS version
+""",
+    "The version a label is on now, if the label exists.",
+)
+
+SET_LABEL = Query(
+    "timeline_set_label",
+    """
+MATCH (v {key: $version_key}) WHERE v:DatasetVersion OR v:Model
+MERGE (l:VersionLabel {key: $label_key})
+SET l.name = $name, l.target = $target, l.note = $note, l.source = 'cli',
+    l.labelled_at = datetime(), l.labelled_by = $labelled_by
+WITH l, v
+OPTIONAL MATCH (l)-[old:LABELS]->()
+DELETE old
+WITH DISTINCT l, v
+MERGE (l)-[:LABELS]->(v)
+RETURN v.key AS key
+""",
+    "Put a label on a dataset version or model version (moving it when it was elsewhere).",
+)
+
+REMOVE_LABEL = Query(
+    "timeline_remove_label",
+    """
+MATCH (l:VersionLabel {key: $label_key})
+DETACH DELETE l
+RETURN count(*) AS removed
+""",
+    "Take a label away.",
+)
+
+DATASET_HISTORY = Query(
+    "timeline_dataset_history",
+    """
+MATCH (:Dataset {key: $dataset_key})<-[:VERSION_OF]-(v:DatasetVersion)
+WITH v ORDER BY v.version DESC LIMIT $limit
+CALL (v) {
+  OPTIONAL MATCH (r:Run)-[:WROTE_VERSION]->(v)
+  OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
+  RETURN r, j ORDER BY r.started_at DESC LIMIT 1
+}
+CALL (v) {
+  OPTIONAL MATCH (l:VersionLabel)-[:LABELS]->(v)
+  WITH l ORDER BY l.name
+  RETURN collect(CASE WHEN l IS NULL THEN NULL ELSE {name: l.name, note: l.note} END) AS labels
+}
+RETURN v.version AS version, v.timestamp AS timestamp, v.operation AS operation,
+       v.operation_parameters AS operation_parameters, v.operation_metrics AS operation_metrics,
+       v.user_metadata AS user_metadata, coalesce(v.user, r.user) AS user,
+       v.engine AS engine, r.run_id AS run_id, r.started_at AS started_at,
+       r.app_name AS app_name, j.name AS job_name, labels
+ORDER BY version DESC
+""",
+    "The newest $limit versions of a dataset, each with what Delta recorded of its commit, the "
+    "run and job that wrote it, who, and its labels.",
+)
+
+DATASET_VERSION_COUNT = Query(
+    "timeline_dataset_version_count",
+    """
+MATCH (:Dataset {key: $dataset_key})<-[:VERSION_OF]-(v:DatasetVersion)
+RETURN count(v) AS n
+""",
+    "How many versions a dataset has (history prints it when --limit hides some).",
+)
+
+MODEL_HISTORY = Query(
+    "timeline_model_history",
+    """
+MATCH (m:Model {name: $name})
+WITH m ORDER BY m.recorded_at DESC LIMIT $limit
+CALL (m) {
+  OPTIONAL MATCH (m)-[:PRODUCED_BY]->(r:Run)
+  OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
+  RETURN r, j ORDER BY r.event_time DESC LIMIT 1
+}
+CALL (m) {
+  OPTIONAL MATCH (m)-[:TRAINED_ON]->(v:DatasetVersion)-[:VERSION_OF]->(ds:Dataset)
+  WITH v, ds ORDER BY ds.key
+  RETURN collect(CASE WHEN v IS NULL THEN NULL
+                 ELSE coalesce(ds.table, ds.key) + '@' + toString(v.version) END) AS inputs
+}
+CALL (m) {
+  OPTIONAL MATCH (l:VersionLabel)-[:LABELS]->(m)
+  WITH l ORDER BY l.name
+  RETURN collect(CASE WHEN l IS NULL THEN NULL ELSE {name: l.name, note: l.note} END) AS labels
+}
+RETURN m.version AS version, m.recorded_at AS timestamp, m.uri AS uri,
+       m.mlflow_run_id AS mlflow_run_id, r.user AS user, r.run_id AS run_id,
+       r.app_name AS app_name, j.name AS job_name, inputs, labels
+ORDER BY timestamp DESC
+""",
+    "The newest $limit recorded versions of a model, each with the run that recorded it, the "
+    "exact dataset versions it trained on, and its labels.",
+)
+
+MODEL_VERSION_COUNT = Query(
+    "timeline_model_version_count",
+    """
+MATCH (m:Model {name: $name})
+RETURN count(m) AS n
+""",
+    "How many versions a model has.",
+)
