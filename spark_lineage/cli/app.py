@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rebuild.add_argument("--format", choices=["text", "json"], default="text")
     rebuild.set_defaults(handler=_reproduce)
-    add_timeline_commands(commands, common)  # label, history (docs/versions.md)
+    add_timeline_commands(commands, common)  # label, history, diff (docs/versions.md)
     add_compliance_commands(commands, common)  # tag, tags, export (docs/compliance.md)
     return parser
 

@@ -1,4 +1,5 @@
-"""The version commands of ``spark-lineage``: ``label`` and ``history`` (docs/versions.md).
+"""The version commands of ``spark-lineage``: ``label``, ``history`` and ``diff``
+(docs/versions.md).
 
 :func:`add_commands` registers the sub-parsers (:mod:`spark_lineage.cli.app` calls it); each
 handler opens the driver, calls one function of :mod:`spark_lineage.timeline` and prints the
@@ -14,6 +15,7 @@ from typing import Any
 from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.settings import Neo4jSettings
 from spark_lineage.textui.table import output_width
+from spark_lineage.timeline.diff import diff, format_diff
 from spark_lineage.timeline.history import DEFAULT_LIMIT, format_history, history
 from spark_lineage.timeline.labels import LabelError, remove_label, set_label, validate_label
 
@@ -40,7 +42,7 @@ def history_limit(text: str) -> int:
 
 
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    """Register ``label`` and ``history`` on the CLI's sub-parsers."""
+    """Register ``label``, ``history`` and ``diff`` on the CLI's sub-parsers."""
     label = commands.add_parser(
         "label",
         parents=[common],
@@ -75,6 +77,16 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     log.add_argument("--wide", action="store_true", help="do not cut cells to the terminal")
     log.set_defaults(handler=_history)
 
+    compare = commands.add_parser(
+        "diff",
+        parents=[common],
+        help="what changed between two versions of a table or model: inputs, columns, commits",
+    )
+    compare.add_argument("first", help="<table>@<version or label>, or model:<name>@<version>")
+    compare.add_argument("second", help="another version of the same table or model")
+    compare.add_argument("--format", choices=["table", "json"], default="table")
+    compare.set_defaults(handler=_diff)
+
 
 def _label(args: argparse.Namespace, settings: Neo4jSettings) -> int:
     with open_driver(settings) as driver, driver.session(database=settings.database) as session:
@@ -93,4 +105,11 @@ def _history(args: argparse.Namespace, settings: Neo4jSettings) -> int:
         result = history(session, args.target, limit)
     width = output_width(wide=args.wide, stream=sys.stdout)
     sys.stdout.write(format_history(result, args.format, width))
+    return 0
+
+
+def _diff(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    with open_driver(settings) as driver, driver.session(database=settings.database) as session:
+        result = diff(session, args.first, args.second)
+    sys.stdout.write(format_diff(result, args.format))
     return 0

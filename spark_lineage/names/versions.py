@@ -162,9 +162,7 @@ def _no_version(session: neo4j.Session, target: str, ref: str | None) -> Unknown
 
 def _no_model(session: neo4j.Session, name: str) -> UnknownName:
     known = [str(r["name"]) for r in session.run(MODEL_NAMES.text, limit=MAX_KNOWN_NAMES)]
-    near = [
-        MODEL_PREFIX + n for n in difflib.get_close_matches(name, known, MAX_SUGGESTIONS, 0.6)
-    ]
+    near = [MODEL_PREFIX + n for n in difflib.get_close_matches(name, known, MAX_SUGGESTIONS, 0.6)]
     hint = f"; did you mean: {', '.join(near)}?" if near else ""
     return UnknownName(f"no model named {name!r} in the graph{hint}", near)
 

@@ -109,14 +109,12 @@ def history(session: neo4j.Session, text: str, limit: int = DEFAULT_LIMIT) -> Hi
         total = session.run(MODEL_VERSION_COUNT.text, name=name).single(strict=True)["n"]
     else:
         rows = session.run(DATASET_HISTORY.text, dataset_key=target, limit=limit)
-        entries = tuple(_dataset_entry(dict(row)) for row in rows)
-        total = session.run(DATASET_VERSION_COUNT.text, dataset_key=target).single(strict=True)[
-            "n"
-        ]
+        entries = tuple(dataset_entry(dict(row)) for row in rows)
+        total = session.run(DATASET_VERSION_COUNT.text, dataset_key=target).single(strict=True)["n"]
     return History(target, entries, int(total))
 
 
-def _dataset_entry(row: Mapping[str, Any]) -> HistoryEntry:
+def dataset_entry(row: Mapping[str, Any]) -> HistoryEntry:
     return HistoryEntry(
         version=str(row["version"]),
         timestamp_ms=row["timestamp"],
@@ -124,8 +122,8 @@ def _dataset_entry(row: Mapping[str, Any]) -> HistoryEntry:
         user=row["user"],
         labels=_labels(row["labels"]),
         description=row["user_metadata"],
-        metrics=_json_map(row["operation_metrics"]),
-        parameters=_json_map(row["operation_parameters"]),
+        metrics=json_map(row["operation_metrics"]),
+        parameters=json_map(row["operation_parameters"]),
         engine=row["engine"],
         run_id=row["run_id"],
         job_name=row["job_name"],
@@ -152,7 +150,7 @@ def _labels(rows: Sequence[Mapping[str, Any]]) -> tuple[Label, ...]:
     return tuple(Label(str(r["name"]), r["note"]) for r in rows)
 
 
-def _json_map(text: str | None) -> dict[str, str]:
+def json_map(text: str | None) -> dict[str, str]:
     """A stored JSON object of strings (Delta's metrics and parameters); {} when absent."""
     if not text:
         return {}

@@ -79,8 +79,7 @@ def set_label(
         moved_from = str(holder["version"])
         if not move:
             raise LabelError(
-                f"label {label} is already on {version.target}@{moved_from}; "
-                "give --move to move it"
+                f"label {label} is already on {version.target}@{moved_from}; give --move to move it"
             )
     session.run(
         SET_LABEL.text,

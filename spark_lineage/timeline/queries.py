@@ -114,3 +114,75 @@ RETURN count(m) AS n
 """,
     "How many versions a model has.",
 )
+
+# --- diff -------------------------------------------------------------------------------------
+
+DATASET_VERSION_FACTS = Query(
+    "timeline_dataset_version_facts",
+    """
+MATCH (v:DatasetVersion {key: $version_key})
+CALL (v) {
+  OPTIONAL MATCH (r:Run)-[:WROTE_VERSION]->(v)
+  RETURN r ORDER BY r.started_at DESC LIMIT 1
+}
+OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
+CALL (r) {
+  OPTIONAL MATCH (r)-[:READ]->(src:Dataset)
+  OPTIONAL MATCH (r)-[:READ_VERSION]->(sv:DatasetVersion)-[:VERSION_OF]->(src)
+  RETURN collect(CASE WHEN src IS NULL THEN NULL ELSE {
+    key: src.key, name: coalesce(src.table, src.key), version: sv.version} END) AS inputs
+}
+RETURN v.version AS version, v.columns AS columns, v.column_types AS column_types,
+       v.column_fingerprints AS column_fingerprints, j.name AS job_name, r.run_id AS run_id,
+       inputs
+""",
+    "What one dataset version is made of: its column set (names, types, lineage fingerprints), "
+    "the run and job that wrote it, and the exact versions that run read.",
+)
+
+MODEL_VERSION_FACTS = Query(
+    "timeline_model_version_facts",
+    """
+MATCH (m:Model {key: $version_key})
+CALL (m) {
+  OPTIONAL MATCH (m)-[:TRAINED_ON_DATASET]->(src:Dataset)
+  OPTIONAL MATCH (m)-[:TRAINED_ON]->(sv:DatasetVersion)-[:VERSION_OF]->(src)
+  RETURN collect(CASE WHEN src IS NULL THEN NULL ELSE {
+    key: src.key, name: coalesce(src.table, src.key), version: sv.version,
+    version_key: sv.key} END) AS inputs
+}
+OPTIONAL MATCH (m)-[:PRODUCED_BY]->(r:Run)
+WITH m, inputs, r ORDER BY r.event_time DESC LIMIT 1
+OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
+RETURN m.version AS version, m.feature_columns AS feature_columns, m.params AS params,
+       m.metrics AS metrics, j.name AS job_name, r.run_id AS run_id, inputs
+""",
+    "What one model version is made of: its feature columns, parameters and metrics, the run "
+    "that recorded it, and the exact dataset versions it trained on.",
+)
+
+DATASET_VERSIONS_BETWEEN = Query(
+    "timeline_dataset_versions_between",
+    """
+MATCH (:Dataset {key: $dataset_key})<-[:VERSION_OF]-(v:DatasetVersion)
+WHERE v.version > $after AND v.version <= $upto
+CALL (v) {
+  OPTIONAL MATCH (r:Run)-[:WROTE_VERSION]->(v)
+  OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
+  RETURN r, j ORDER BY r.started_at DESC LIMIT 1
+}
+CALL (v) {
+  OPTIONAL MATCH (l:VersionLabel)-[:LABELS]->(v)
+  WITH l ORDER BY l.name
+  RETURN collect(CASE WHEN l IS NULL THEN NULL ELSE {name: l.name, note: l.note} END) AS labels
+}
+RETURN v.version AS version, v.timestamp AS timestamp, v.operation AS operation,
+       v.operation_parameters AS operation_parameters, v.operation_metrics AS operation_metrics,
+       v.user_metadata AS user_metadata, coalesce(v.user, r.user) AS user,
+       v.engine AS engine, r.run_id AS run_id, r.started_at AS started_at,
+       r.app_name AS app_name, j.name AS job_name, labels
+ORDER BY version
+""",
+    "The commits of a dataset after version $after up to and including $upto, oldest first, as "
+    "history shows them.",
+)

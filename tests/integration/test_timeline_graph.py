@@ -276,8 +276,18 @@ def test_history_as_a_table_shows_the_counts_and_the_labels(
     assert code == 0
     title, header, _rule, *rows = out.splitlines()
     assert title == lake.features.key
-    assert header.split() == ["version", "when", "(UTC)", "who", "operation", "changes", "labels",
-                              "/", "note", "run"]
+    assert header.split() == [
+        "version",
+        "when",
+        "(UTC)",
+        "who",
+        "operation",
+        "changes",
+        "labels",
+        "/",
+        "note",
+        "run",
+    ]
     assert rows[1].startswith("1 ")
     assert "MERGE" in rows[1] and "rows 47, inserted 40, updated 7" in rows[1]
     assert "v1.1 (late updates merged)" in rows[1]
@@ -338,3 +348,103 @@ def test_prune_keeps_a_labelled_version_it_would_otherwise_delete(
     assert isinstance(versions, list)
     # v2 is the newest and v0 trained model 1; v1 is old, superseded and unreferenced.
     assert [v["version"] for v in versions] == kept
+
+
+# --- diff -------------------------------------------------------------------------------------
+
+
+def _diff(capsys: pytest.CaptureFixture[str], first: str, second: str) -> dict[str, object]:
+    code, out, err = _cli(capsys, "diff", first, second, "--format", "json")
+    assert (code, err) == (0, ""), err
+    return dict(json.loads(out))
+
+
+def test_diff_of_two_table_versions_lists_the_commits_between_with_their_counts(
+    lake: Lake, cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _cli(capsys, "label", f"{lake.features.name}@1", "v1.1", "--note", "late updates merged")
+
+    doc = _diff(capsys, f"{lake.features.name}@0", f"{lake.features.name}@2")
+
+    assert doc["target"] == lake.features.key
+    assert doc["before"] == {
+        "version": "0",
+        "label": None,
+        "job": "features",
+        "run_id": lake.runs["features1"],
+    }
+    commits = doc["commits"]
+    assert isinstance(commits, list)
+    assert [(c["version"], c["operation"]) for c in commits] == [("1", "MERGE"), ("2", "WRITE")]
+    assert commits[0]["labels"] == [{"name": "v1.1", "note": "late updates merged"}]
+    assert doc["commit_totals"] == {
+        "numOutputRows": 47,
+        "numTargetRowsInserted": 40,
+        "numTargetRowsUpdated": 7,
+        "numFiles": 1,
+    }
+    assert doc["authors"] == ["etl-bot"]
+    # features@0 read raw@0; the append that made features@2 read nothing recorded.
+    assert doc["inputs_changed"] == [
+        {
+            "dataset": lake.raw.key,
+            "name": lake.raw.key,
+            "change": "removed",
+            "before": 0,
+            "after": None,
+            "columns": None,
+            "commits": [],
+            "commit_totals": {},
+        }
+    ]
+
+
+def test_diff_accepts_labels_and_says_what_it_could_not_compare(
+    lake: Lake, cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _cli(capsys, "label", f"{lake.features.name}@1", "v1.1")
+
+    code, out, _ = _cli(capsys, "diff", f"{lake.features.name}@v1.1", f"{lake.features.name}@2")
+
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == f"diff {lake.features.key}@1 (v1.1) -> {lake.features.key}@2"
+    assert "  column set not recorded for one of the versions" in lines
+    assert "commits after v1 up to v2: 1" in lines
+
+
+def test_diff_of_two_model_versions_shows_the_training_input_that_moved(
+    lake: Lake, cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _diff(capsys, f"model:{lake.model}@1", f"model:{lake.model}@2")
+
+    changed = doc["inputs_changed"]
+    assert isinstance(changed, list) and len(changed) == 1
+    moved = changed[0]
+    assert (moved["dataset"], moved["change"], moved["before"], moved["after"]) == (
+        lake.features.key,
+        "changed",
+        0,
+        2,
+    )
+    assert [(c["version"], c["operation"]) for c in moved["commits"]] == [
+        ("1", "MERGE"),
+        ("2", "WRITE"),
+    ]
+    assert doc["authors"] == ["etl-bot"]
+
+
+def test_diff_of_two_different_targets_or_an_unknown_side_is_one_clear_line(
+    lake: Lake, cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(capsys, "diff", f"{lake.features.name}@0", f"model:{lake.model}@1")
+    assert code == 1
+    assert err == (
+        f"spark-lineage diff: diff compares two versions of one table or model: "
+        f"{lake.features.key} and model:{lake.model} differ\n"
+    )
+    code, _, err = _cli(capsys, "diff", f"{lake.features.name}@0", f"{lake.features.name}@9")
+    assert (code, err) == (
+        1,
+        f"spark-lineage diff: no version 9 of {lake.features.key}; versions: 0\u20132\n",
+    )
