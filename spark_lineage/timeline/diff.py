@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import neo4j
@@ -123,6 +123,7 @@ class InputChange:
     read_after: bool
     columns: ColumnChanges | None = None
     commits: tuple[HistoryEntry, ...] = ()
+    upstream: tuple[InputChange, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -142,6 +143,7 @@ class InputChange:
             "columns": None if self.columns is None else self.columns.to_dict(),
             "commits": [entry.to_dict() for entry in self.commits],
             "commit_totals": commit_totals(self.commits),
+            "upstream_changed": [item.to_dict() for item in self.upstream],
         }
 
 
@@ -166,7 +168,8 @@ class VersionDiff:
 
     def authors(self) -> list[str]:
         """Who made the commits between the two versions (and in the model's moved inputs)."""
-        entries = [*self.commits, *(e for change in self.inputs for e in change.commits)]
+        changes = [*self.inputs, *(up for change in self.inputs for up in change.upstream)]
+        entries = [*self.commits, *(e for change in changes for e in change.commits)]
         return sorted({e.user for e in entries if e.user})
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,10 +215,15 @@ def diff(session: neo4j.Session, first: str, second: str) -> VersionDiff:
         return _model_diff(session, _model_facts(session, a), _model_facts(session, b))
     before, after = _dataset_facts(session, a), _dataset_facts(session, b)
     changes, unchanged = compare_inputs(before.inputs, after.inputs)
+    detailed = tuple(
+        _with_dataset_changes(session, change, upstream=False)
+        for change in changes
+        if change.key != a.target  # a MERGE reads its own target: that is the commits
+    )
     return VersionDiff(
         before=before,
         after=after,
-        inputs=changes,
+        inputs=detailed,
         unchanged_inputs=unchanged,
         columns=compare_columns(before.columns, after.columns),
         commits=_commits(session, a.target, int(a.version), int(b.version)),
@@ -224,7 +232,7 @@ def diff(session: neo4j.Session, first: str, second: str) -> VersionDiff:
 
 def _model_diff(session: neo4j.Session, before: VersionFacts, after: VersionFacts) -> VersionDiff:
     changes, unchanged = compare_inputs(before.inputs, after.inputs)
-    detailed = tuple(_with_dataset_changes(session, change) for change in changes)
+    detailed = tuple(_with_dataset_changes(session, change, upstream=True) for change in changes)
     return VersionDiff(
         before=before,
         after=after,
@@ -237,31 +245,37 @@ def _model_diff(session: neo4j.Session, before: VersionFacts, after: VersionFact
     )
 
 
-def _with_dataset_changes(session: neo4j.Session, change: InputChange) -> InputChange:
-    """A training input that moved versions, with its own table diff between the two."""
+def _with_dataset_changes(
+    session: neo4j.Session, change: InputChange, *, upstream: bool
+) -> InputChange:
+    """An input that moved versions, with its own table diff between the two: its columns, the
+    commits between, and (``upstream``) the inputs of its writing runs that moved, each with
+    its commits (so a MERGE one step up shows with its counts)."""
     if change.before is None or change.after is None:
         return change
     sides = [
-        session.run(
-            DATASET_VERSION_FACTS.text, version_key=version_key(change.key, version)
-        ).single()
-        for version in (change.before, change.after)
+        session.run(DATASET_VERSION_FACTS.text, version_key=version_key(change.key, v)).single()
+        for v in (change.before, change.after)
     ]
+    old, new = (None if side is None else dict(side) for side in sides)
     columns = (
-        compare_columns(_columns(dict(sides[0])), _columns(dict(sides[1])))
-        if sides[0] is not None and sides[1] is not None
+        compare_columns(_columns(old), _columns(new))
+        if old is not None and new is not None
         else ColumnChanges(known=False)
     )
-    commits = _commits(session, change.key, change.before, change.after)
-    return InputChange(
-        change.key,
-        change.name,
-        change.before,
-        change.after,
-        True,
-        True,
+    moved: tuple[InputChange, ...] = ()
+    if upstream and old is not None and new is not None:
+        found, _ = compare_inputs(_inputs(old["inputs"]), _inputs(new["inputs"]))
+        moved = tuple(
+            _with_dataset_changes(session, item, upstream=False)
+            for item in found
+            if item.key != change.key  # a MERGE reads its own target: that is the commits
+        )
+    return replace(
+        change,
         columns=columns,
-        commits=commits,
+        commits=_commits(session, change.key, change.before, change.after),
+        upstream=moved,
     )
 
 
@@ -290,10 +304,11 @@ def _model_facts(session: neo4j.Session, version: ResolvedVersion) -> VersionFac
     )
 
 
-def _columns(row: Mapping[str, Any]) -> tuple[Column, ...] | None:
-    names = row.get("columns")
+def _columns(row: Mapping[str, Any] | None) -> tuple[Column, ...] | None:
+    names = None if row is None else row.get("columns")
     if names is None:
         return None
+    assert row is not None
     types = list(row.get("column_types") or [])
     prints = list(row.get("column_fingerprints") or [])
     return tuple(
@@ -474,14 +489,25 @@ def _input_lines(result: VersionDiff) -> list[str]:
         )
         if change.columns is not None:
             lines.extend("      " + line for line in _column_lines(change.columns))
-        if change.before is not None and change.after is not None and change.commits:
-            lines.extend(
-                _commit_lines(change.commits, change.before, change.after, indent="      ")
-            )
+        lines.extend(_change_detail_lines(change, "      "))
     lines.extend(
         f"  {'unchanged':<9} {item.name}  {_version(item.version)}"
         for item in result.unchanged_inputs
     )
+    return lines
+
+
+def _change_detail_lines(change: InputChange, indent: str) -> list[str]:
+    """The commits between an input's two versions, then the inputs upstream of it that moved."""
+    lines: list[str] = []
+    if change.before is not None and change.after is not None and change.commits:
+        lines.extend(_commit_lines(change.commits, change.before, change.after, indent=indent))
+    for item in change.upstream:
+        lines.append(
+            f"{indent}upstream {item.kind} {item.name}  {_version(item.before)} -> "
+            f"{_version(item.after)}"
+        )
+        lines.extend(_change_detail_lines(item, indent + "  "))
     return lines
 
 

@@ -395,6 +395,7 @@ def test_diff_of_two_table_versions_lists_the_commits_between_with_their_counts(
             "columns": None,
             "commits": [],
             "commit_totals": {},
+            "upstream_changed": [],
         }
     ]
 
