@@ -61,6 +61,22 @@ def main() -> None:
         "reproduce",
         "model:churn-model@1",
     )
+    features = str(lake / "features" / "churn")
+    section(
+        "Name the feature version of model v1 (a label works wherever a version does)",
+        "label",
+        f"{features}@0",
+        "v1.0",
+        "--note",
+        "day 1 features",
+    )
+    section("How did the features table change? (history)", "history", features)
+    section(
+        "What changed between model v1 and model v2? (diff)",
+        "diff",
+        "model:churn-model@1",
+        "model:churn-model@2",
+    )
     section("Tag PII columns from the policy file", "tags", "apply", str(ROOT / "policy/tags.toml"))
     section("Where does PII flow, in clear or masked?", "tags", "list", "-t", "pii")
     section(

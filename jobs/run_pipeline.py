@@ -2,9 +2,10 @@
 
 Each job in ``jobs/churn/`` is an ordinary PySpark program; the only thing that turns lineage on
 is ``--conf spark.lineage.enabled=true`` (plus where to send it). The run order is the one a data
-team would schedule: ingest, clean, features, train, then a second day of ingest, clean and
-features that creates new Delta versions. One job runs on ``local-cluster`` (separate executor
-JVMs) to show the multi-executor case.
+team would schedule: ingest, clean, features, train model v1, then a second day of ingest, clean
+(MERGE of new customers and late updates) and features (one new feature column) that creates
+new Delta versions, and model v2 retrained on them. One job runs on ``local-cluster`` (separate
+executor JVMs) to show the multi-executor case.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Step:
 
 
 def pipeline_steps(customers: int) -> list[Step]:
-    """The pipeline in run order: two days of data and one trained model."""
+    """The pipeline in run order: two days of data and a model trained on each."""
     size = ("--customers", str(customers))
     return [
         Step("day 1: ingest customers, subscriptions, usage", "ingest.py", (*size, "--batch", "1")),
@@ -48,7 +49,16 @@ def pipeline_steps(customers: int) -> list[Step]:
         ),
         Step("day 2: ingest new customers and late updates", "ingest.py", (*size, "--batch", "2")),
         Step("day 2: clean, MERGE late updates", "clean.py"),
-        Step("day 2: features", "features.py"),
+        Step(
+            "day 2: features, with one new feature column",
+            "features.py",
+            ("--new-feature", "--description", "day 2: new feature minutes_per_active_day"),
+        ),
+        Step(
+            "day 2: retrain the churn model on the latest features",
+            "train.py",
+            ("--model-version", "2"),
+        ),
     ]
 
 

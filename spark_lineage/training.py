@@ -48,7 +48,7 @@ def record_model(
             framework=framework,
             metrics={str(k): float(v) for k, v in (metrics or {}).items()},
             params={str(k): str(v) for k, v in (params or {}).items()},
-            mlflow_run_id=_mlflow_run_id(),
+            mlflow_run_id=_mlflow_run_id(),  # on the caller's thread: MLflow's run is per thread
         )
         event = agent.events.for_model(model, _training_inputs(training_data))
         agent.submit(event)
@@ -67,9 +67,7 @@ def _training_inputs(training_data: Any) -> tuple[InputDataset, ...]:
 
 
 def _mlflow_run_id() -> str | None:
-    try:
-        import mlflow  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    run = mlflow.active_run()
-    return None if run is None else str(run.info.run_id)
+    from spark_lineage.mlflow_link import current_run
+
+    run = current_run()
+    return None if run is None else run.run_id

@@ -3,6 +3,9 @@
 Joins cleaned customers and subscriptions with usage aggregates, adds window features (activity
 rank within the country, month-over-month usage trend), an engagement score, and replaces the
 customer's identity with a hashed key so that the training set carries no clear PII.
+
+``--new-feature`` (day 2) adds one more feature column, ``minutes_per_active_day``; the write
+says why in Delta's commit description (``userMetadata``), which the lineage graph keeps.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ AS_OF = "2026-11-01"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--root", required=True, help="lake root folder")
+    parser.add_argument("--new-feature", action="store_true", help="add minutes_per_active_day")
+    parser.add_argument("--description", default=None, help="Delta commit description")
     args = parser.parse_args()
 
     spark = SparkSession.builder.appName("churn-features").getOrCreate()
@@ -78,7 +83,15 @@ def main() -> None:
             (1 - F.col("is_active")).alias("churned"),
         )
     )
-    features.write.format("delta").mode("overwrite").save(f"{args.root}/features/churn")
+    if args.new_feature:
+        features = features.withColumn(
+            "minutes_per_active_day",
+            F.round(F.col("total_minutes") / F.greatest(F.col("active_days"), F.lit(1)), 3),
+        )
+    writer = features.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    if args.description:
+        writer = writer.option("userMetadata", args.description)
+    writer.save(f"{args.root}/features/churn")
     spark.stop()
 
 

@@ -30,6 +30,8 @@ NUMERIC = [
     "activity_rank",
     "engagement_score",
 ]
+#: Feature columns used when the features table has them (added on day 2).
+OPTIONAL = ["minutes_per_active_day"]
 
 
 def main() -> None:
@@ -46,6 +48,7 @@ def main() -> None:
         version = DeltaTable.forPath(spark, features_path).history(1).collect()[0]["version"]
     data = spark.read.format("delta").option("versionAsOf", version).load(features_path)
 
+    numeric = [*NUMERIC, *(c for c in OPTIONAL if c in data.columns)]
     train, test = data.randomSplit([0.8, 0.2], seed=42)
     pipeline = Pipeline(
         stages=[
@@ -53,7 +56,7 @@ def main() -> None:
             OneHotEncoder(
                 inputCols=["country_ix", "plan_ix"], outputCols=["country_oh", "plan_oh"]
             ),
-            VectorAssembler(inputCols=[*NUMERIC, "country_oh", "plan_oh"], outputCol="features"),
+            VectorAssembler(inputCols=[*numeric, "country_oh", "plan_oh"], outputCol="features"),
             LogisticRegression(featuresCol="features", labelCol="churned", maxIter=20),
         ]
     )
