@@ -3,10 +3,10 @@
 The forms, for ``reproduce``, ``label``, ``history`` and ``diff``:
 
 * ``<dataset>@<ref>``: any dataset name :func:`~spark_lineage.names.resolve_dataset` takes, then
-  after the last ``@`` a label (``features@v1.2``) or a version number (``features@3`` or
-  ``features@v3``). A label is tried first, so a label ``v3`` wins over version 3.
+  after the last ``@`` a version number (``features@3`` or ``features@v3``) or a label
+  (``features@v1.2``). No label looks like a number (``label`` refuses ``3`` and ``v3``).
 * ``<dataset>``: its newest version.
-* ``model:<name>@<ref>``: a label of the model, else its version text (``model:churn@2``).
+* ``model:<name>@<ref>``: its version text (``model:churn@2``, also ``@v2``), else a label.
 * ``model:<name>``: its newest recording.
 
 A path may contain ``@`` itself: when the part before the last ``@`` names no dataset but the
@@ -98,13 +98,12 @@ def resolve_version(session: neo4j.Session, text: str) -> ResolvedVersion:
 
 
 def _dataset_version(session: neo4j.Session, dataset_key: str, ref: str | None) -> ResolvedVersion:
-    if ref is not None:
-        labelled = _labelled(session, dataset_key, ref)
-        if labelled is not None:
-            return labelled
     number = None if ref is None else version_number(ref)
-    if ref is not None and number is None:
-        raise _no_version(session, dataset_key, ref)
+    if ref is not None and number is None:  # not a number: a label
+        labelled = _labelled(session, dataset_key, ref)
+        if labelled is None:
+            raise _no_version(session, dataset_key, ref)
+        return labelled
     record = session.run(DATASET_VERSION.text, dataset_key=dataset_key, version=number).single()
     if record is None:
         raise _no_version(session, dataset_key, ref)
@@ -116,15 +115,14 @@ def _model_version(session: neo4j.Session, rest: str) -> ResolvedVersion:
     if not name:
         raise UnknownName("give a model as model:<name> or model:<name>@<version or label>")
     target = MODEL_PREFIX + name
-    if ref is not None:
-        labelled = _labelled(session, target, ref)
-        if labelled is not None:
-            return labelled
-    for wanted in _model_spellings(ref):
+    for wanted in _model_spellings(ref):  # a version text first (model versions are text)
         record = session.run(MODEL_VERSION.text, name=name, version=wanted).single()
         if record is not None:
             return ResolvedVersion(target, str(record["key"]), str(record["version"]))
-    raise _no_version(session, target, ref)
+    labelled = None if ref is None else _labelled(session, target, ref)
+    if labelled is None:
+        raise _no_version(session, target, ref)
+    return labelled
 
 
 def _model_spellings(ref: str | None) -> Sequence[str | None]:

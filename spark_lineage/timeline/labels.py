@@ -20,6 +20,8 @@ from spark_lineage.timeline.queries import LABEL_HOLDER, REMOVE_LABEL, SET_LABEL
 
 #: Letters, digits, ``.``, ``_`` and ``-``; starts with a letter or digit; at most 64.
 LABEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: What a version number looks like (``3``, ``v3``): no label may, so ``@v3`` always means 3.
+VERSION_LIKE = re.compile(r"[vV]?[0-9]+")
 #: The longest note kept with a label.
 MAX_NOTE = 2000
 
@@ -29,14 +31,14 @@ class LabelError(ValueError):
 
 
 def validate_label(name: str) -> str:
-    """``name`` if it can be a label; a plain number cannot (it would read as a version)."""
+    """``name`` if it can be a label; ``3`` or ``v3`` cannot (they read as a version)."""
     if not LABEL_NAME.fullmatch(name):
         raise LabelError(
             f"invalid label {name!r}: use letters, digits, '.', '_' and '-' "
             "(starting with a letter or digit, at most 64)"
         )
-    if name.isdigit():
-        raise LabelError(f"invalid label {name!r}: a plain number names a version")
+    if VERSION_LIKE.fullmatch(name):
+        raise LabelError(f"invalid label {name!r}: it reads as a version number")
     return name
 
 

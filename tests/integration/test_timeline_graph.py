@@ -209,7 +209,8 @@ def test_a_model_version_takes_a_label_too(
 @pytest.mark.parametrize(
     ("label", "message"),
     [
-        ("12", "invalid label '12': a plain number names a version"),
+        ("12", "invalid label '12': it reads as a version number"),
+        ("v3", "invalid label 'v3': it reads as a version number"),
         ("../x", "invalid label '../x': use letters, digits"),
         ("a" * 65, "invalid label 'aaaa"),
     ],

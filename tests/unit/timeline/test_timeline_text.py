@@ -13,7 +13,9 @@ def test_labels_are_short_plain_words(name: str) -> None:
     assert validate_label(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "12", "-x", ".hidden", "a b", "x/../y", "A" * 65, "é"])
+@pytest.mark.parametrize(
+    "name", ["", "12", "v3", "V12", "-x", ".hidden", "a b", "x/../y", "A" * 65, "é"]
+)
 def test_a_label_that_could_be_misread_is_refused(name: str) -> None:
     with pytest.raises(LabelError):
         validate_label(name)
