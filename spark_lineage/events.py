@@ -164,6 +164,25 @@ class SparkLineageVersionRangeDatasetFacet(DatasetFacet):
 
 
 @attr.define
+class SparkLineageCommitDatasetFacet(DatasetFacet):
+    """What the Delta commit of a dataset version says (custom dataset facet,
+    ``spark_lineage_commit``): when, which operation with which parameters and metrics, the
+    change description (``userMetadata``), the engine and the user Delta recorded."""
+
+    timestamp: int | None = None
+    operation: str | None = None
+    operationParameters: dict[str, str] = attr.field(factory=dict)
+    operationMetrics: dict[str, str] = attr.field(factory=dict)
+    userMetadata: str | None = None
+    engineInfo: str | None = None
+    userName: str | None = None
+
+    @staticmethod
+    def _get_schema() -> str:
+        return f"{_FACET_SCHEMA_BASE}#spark_lineage_commit"
+
+
+@attr.define
 class SparkLineageModelRunFacet(RunFacet):
     """A model recorded with ``record_model`` (custom facet, ``spark_lineage_model``); the run's
     inputs are the dataset versions it was trained on."""
@@ -292,6 +311,9 @@ def _dataset_facets(
         facets["version"] = olf.dataset_version_dataset.DatasetVersionDatasetFacet(
             datasetVersion=str(version.version), producer=PRODUCER
         )
+        commit = _commit_facet(version)
+        if commit is not None:
+            facets["spark_lineage_commit"] = commit
         if version.starting_version is not None:
             facets["spark_lineage_versionRange"] = SparkLineageVersionRangeDatasetFacet(
                 startingVersion=version.starting_version,
@@ -390,6 +412,27 @@ def _column_lineage(dataset: OutputDataset) -> Any:
         fields=fields,
         dataset=[_input_field(s, ts) for s, ts in dependencies.values()],
         producer=PRODUCER,
+    )
+
+
+def _commit_facet(version: VersionInfo) -> SparkLineageCommitDatasetFacet | None:
+    """The commit's facts, when the version carries any (a read's version often only a number)."""
+    if (
+        version.timestamp_ms is None
+        and version.operation is None
+        and version.user_metadata is None
+        and version.engine is None
+        and version.user_name is None
+    ):
+        return None
+    return SparkLineageCommitDatasetFacet(
+        timestamp=version.timestamp_ms,
+        operation=version.operation,
+        operationParameters=dict(version.operation_parameters),
+        operationMetrics=dict(version.operation_metrics),
+        userMetadata=version.user_metadata,
+        engineInfo=version.engine,
+        userName=version.user_name,
     )
 
 

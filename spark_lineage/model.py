@@ -188,6 +188,10 @@ class VersionInfo:
     ``candidates`` lists them), ``unknown`` (no way to tell). ``starting_version`` is set when a
     read covers a range of versions rather than one snapshot (a Delta change data feed read:
     the changes committed in ``starting_version`` .. ``version``, both included).
+    ``user_metadata``, ``engine`` and ``user_name`` are the commit's ``userMetadata`` (the change
+    description set with ``option("userMetadata", ...)`` or
+    ``spark.databricks.delta.commitInfo.userMetadata``), ``engineInfo`` and ``userName``, as Delta
+    recorded them (None when absent or empty).
     """
 
     version: int | None
@@ -198,9 +202,12 @@ class VersionInfo:
     status: str = "exact"
     candidates: tuple[int, ...] = ()
     starting_version: int | None = None
+    user_metadata: str | None = None
+    engine: str | None = None
+    user_name: str | None = None
 
     def to_dict(self) -> JsonDict:
-        return {
+        data: JsonDict = {
             "version": self.version,
             "timestamp_ms": self.timestamp_ms,
             "operation": self.operation,
@@ -210,6 +217,16 @@ class VersionInfo:
             "candidates": list(self.candidates),
             "starting_version": self.starting_version,
         }
+        # The commit's who/why only when known: an event without them keeps the digest it had
+        # before they were recorded (spooled events stay recognisable when redelivered).
+        for key, value in (
+            ("user_metadata", self.user_metadata),
+            ("engine", self.engine),
+            ("user_name", self.user_name),
+        ):
+            if value is not None:
+                data[key] = value
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> VersionInfo:
@@ -222,6 +239,9 @@ class VersionInfo:
             status=str(data.get("status", "exact")),
             candidates=tuple(data.get("candidates") or ()),
             starting_version=data.get("starting_version"),
+            user_metadata=data.get("user_metadata"),
+            engine=data.get("engine"),
+            user_name=data.get("user_name"),
         )
 
 

@@ -4,8 +4,8 @@ Reads ours (``spark_lineage.events`` wire format, with its custom ``spark_applic
 ``spark_lineage_query`` run facets) and any other producer's, notably the OpenLineage Spark
 agent's: ``columnLineage`` with per-input ``transformations`` (OpenLineage >= 1.x) or the older
 ``transformationType``/``transformationDescription`` per field, ``symlinks`` for table names,
-``storage`` for the format, ``version`` for the dataset version. What the facets do not say is
-left empty rather than guessed.
+``storage`` for the format, ``version`` for the dataset version (and our ``spark_lineage_commit``
+for the commit behind it). What the facets do not say is left empty rather than guessed.
 
 A malformed line does not stop the load: it is reported with its line number and the valid lines
 are loaded (:class:`LoadReport`).
@@ -240,10 +240,30 @@ def _version(item: Mapping[str, Any]) -> VersionInfo | None:
     text = str(raw).strip()
     if text.isdigit():
         start = _mapping(facets, "spark_lineage_versionRange").get("startingVersion")
+        commit = _mapping(facets, "spark_lineage_commit")
+        timestamp = commit.get("timestamp")
         return VersionInfo(
-            version=int(text), starting_version=start if isinstance(start, int) else None
+            version=int(text),
+            starting_version=start if isinstance(start, int) else None,
+            timestamp_ms=timestamp if isinstance(timestamp, int) else None,
+            operation=_text(commit.get("operation")),
+            operation_parameters=_text_map(commit.get("operationParameters")),
+            operation_metrics=_text_map(commit.get("operationMetrics")),
+            user_metadata=_text(commit.get("userMetadata")),
+            engine=_text(commit.get("engineInfo")),
+            user_name=_text(commit.get("userName")),
         )
     return VersionInfo(version=None, status="unknown", operation_parameters={"raw": text})
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _text_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in value.items() if v is not None}
 
 
 def _input(item: Mapping[str, Any]) -> InputDataset:

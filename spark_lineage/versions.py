@@ -79,6 +79,9 @@ class Commit:
             operation_metrics=_str_map(self.info.get("operationMetrics")),
             status=status,
             candidates=candidates,
+            user_metadata=_text_or_none(self.info.get("userMetadata")),
+            engine=_text_or_none(self.info.get("engineInfo")),
+            user_name=_text_or_none(self.info.get("userName")),
         )
 
 
@@ -189,6 +192,13 @@ def _as_str(value: Any) -> str | None:
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A commitInfo text field, None when absent or empty (open-source Delta often leaves
+    ``userName`` out)."""
+    text = _as_str(value)
+    return text if text else None
 
 
 def _as_int(value: Any) -> int | None:

@@ -60,7 +60,8 @@ ORDER BY depth, column
 
 _SCOPE = """
 CALL () {
-  MATCH (n:Dataset|Column|DatasetVersion) WHERE n.key STARTS WITH $dataset_prefix RETURN n
+  MATCH (n:Dataset|Column|DatasetVersion|VersionLabel) WHERE n.key STARTS WITH $dataset_prefix
+  RETURN n
   UNION
   MATCH (n:Job) WHERE n.key STARTS WITH $job_prefix RETURN n
   UNION

@@ -202,7 +202,11 @@ MERGE (v:DatasetVersion {key: io.version_key})
 SET v.timestamp = coalesce(io.timestamp, v.timestamp),
     v.operation = coalesce(io.operation, v.operation),
     v.operation_parameters = coalesce(io.operation_parameters, v.operation_parameters),
-    v.operation_metrics = coalesce(io.operation_metrics, v.operation_metrics)
+    v.operation_metrics = coalesce(io.operation_metrics, v.operation_metrics),
+    v.user_metadata = coalesce(io.user_metadata, v.user_metadata),
+    v.engine = coalesce(io.engine, v.engine),
+    v.user_source = CASE WHEN io.user IS NULL THEN v.user_source ELSE io.user_source END,
+    v.user = coalesce(io.user, v.user)
 MERGE (v)-[:VERSION_OF]->(ds)
 FOREACH (_ IN CASE WHEN io.direction = 'READ' THEN [1] ELSE [] END |
   MERGE (r)-[:READ_VERSION]->(v))
@@ -210,6 +214,27 @@ FOREACH (_ IN CASE WHEN io.direction = 'WRITE' THEN [1] ELSE [] END |
   MERGE (r)-[:WROTE_VERSION]->(v))
 """,
     "READ/WROTE (run->dataset), READS/WRITES (job->dataset), versions and run->version links.",
+)
+
+WRITE_VERSION_LABELS = Query(
+    "write_version_labels",
+    """
+UNWIND $labels AS l
+MATCH (v:DatasetVersion {key: l.version_key})
+MERGE (lab:VersionLabel {key: l.key})
+WITH v, lab, l, datetime({epochMillis: l.labelled_at}) AS labelled_at
+WHERE lab.labelled_at IS NULL OR labelled_at >= lab.labelled_at
+SET lab.name = l.name, lab.note = l.note, lab.source = 'userMetadata',
+    lab.labelled_at = labelled_at, lab.labelled_by = l.labelled_by
+WITH v, lab
+OPTIONAL MATCH (lab)-[old:LABELS]->(other)
+WHERE other <> v
+DELETE old
+WITH DISTINCT v, lab
+MERGE (lab)-[:LABELS]->(v)
+""",
+    "Labels a written version takes from its userMetadata (`label:<name> <note>`). One label "
+    "name per dataset: a newer labelling moves it; a replayed older one changes nothing.",
 )
 
 WRITE_MODEL = Query(
@@ -380,6 +405,7 @@ ALL_QUERIES: tuple[Query, ...] = (
     WRITE_RUN,
     WRITE_DATASETS,
     WRITE_IO,
+    WRITE_VERSION_LABELS,
     WRITE_COLUMN_EDGES,
     WRITE_DATASET_EDGES,
     WRITE_ONE_EDGE,

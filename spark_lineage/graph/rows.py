@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from spark_lineage.model import (
@@ -22,6 +22,7 @@ from spark_lineage.model import (
     Transformation,
     VersionInfo,
 )
+from spark_lineage.version_labels import label_from_user_metadata
 
 Row = dict[str, Any]
 
@@ -64,6 +65,7 @@ class EventRows:
     edges: list[Row]
     dataset_edges: list[Row]
     model: Row | None = None
+    labels: list[Row] = field(default_factory=list)
 
     @property
     def edge_count(self) -> int:
@@ -79,6 +81,7 @@ def event_rows(event: LineageEvent) -> EventRows:
         edges=_edge_rows(event),
         dataset_edges=_dataset_edge_rows(event),
         model=_model_row(event),
+        labels=_label_rows(event),
     )
 
 
@@ -198,6 +201,8 @@ def _version_fields(dataset_key: str, version: VersionInfo | None) -> Row:
             "operation": None,
             "operation_parameters": None,
             "operation_metrics": None,
+            "user_metadata": None,
+            "engine": None,
         }
     number = version.version
     return {
@@ -209,6 +214,8 @@ def _version_fields(dataset_key: str, version: VersionInfo | None) -> Row:
         "operation": version.operation,
         "operation_parameters": _json_or_none(version.operation_parameters),
         "operation_metrics": _json_or_none(version.operation_metrics),
+        "user_metadata": version.user_metadata,
+        "engine": version.engine,
     }
 
 
@@ -217,19 +224,64 @@ def _json_or_none(values: Any) -> str | None:
     return json.dumps(dict(values), sort_keys=True) if values else None
 
 
+def version_author(
+    version: VersionInfo | None, spark_user: str | None
+) -> tuple[str | None, str | None]:
+    """Who made a version, and where that came from: Delta's ``userName`` (``'delta'``), else
+    the Spark user of the run that wrote it (``'spark'``); ``(None, None)`` when neither is known.
+
+    Open-source Delta often records no ``userName``; ``spark_user`` is only passed for a version
+    the event *wrote* (the reader of a version is not its author).
+    """
+    if version is not None and version.user_name:
+        return version.user_name, "delta"
+    if spark_user:
+        return spark_user, "spark"
+    return None, None
+
+
 def _io_rows(event: LineageEvent) -> list[Row]:
     rows: list[Row] = []
     for read in event.inputs:
         key = read.dataset.key
+        user, source = version_author(read.version, None)
         rows.append(
             {"direction": "READ", "dataset_key": key, "mode": None}
             | _version_fields(key, read.version)
+            | {"user": user, "user_source": source}
         )
     for output in event.outputs:
         key = output.dataset.key
+        user, source = version_author(output.version, event.app.user)
         rows.append(
             {"direction": "WRITE", "dataset_key": key, "mode": output.write_mode}
             | _version_fields(key, output.version)
+            | {"user": user, "user_source": source}
+        )
+    return rows
+
+
+def _label_rows(event: LineageEvent) -> list[Row]:
+    """The (:VersionLabel)s that written versions take from their ``userMetadata`` convention
+    (:mod:`spark_lineage.version_labels`), labelled at the commit's time by its author."""
+    rows: list[Row] = []
+    for output in event.outputs:
+        version = output.version
+        if version is None or version.version is None or version.status != "exact":
+            continue
+        label = label_from_user_metadata(version.user_metadata)
+        if label is None:
+            continue
+        dataset_key = output.dataset.key
+        rows.append(
+            {
+                "key": f"{dataset_key}#{label.name}",
+                "name": label.name,
+                "note": label.note,
+                "version_key": version_key(dataset_key, version.version),
+                "labelled_at": version.timestamp_ms or event.event_time_ms,
+                "labelled_by": version_author(version, event.app.user)[0],
+            }
         )
     return rows
 

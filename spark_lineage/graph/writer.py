@@ -1,10 +1,10 @@
 """Writes LineageEvents into Neo4j: one managed transaction per event, batched UNWIND/MERGE rows.
 
-Each event becomes at most five statements in one transaction (run, datasets+columns, reads/writes
-with versions, column edges, dataset-wide edges), each shipping all its rows at once with
-``UNWIND $rows``; very wide events are cut into chunks of ``chunk_size`` edges. The driver's
-managed transactions (``execute_write``) retry transient failures (deadlocks between concurrent
-writers, leader switches, connection resets) with back-off.
+Each event becomes a few statements in one transaction (run, datasets+columns, reads/writes
+with versions, version labels, column edges, dataset-wide edges, model), each shipping all its
+rows at once with ``UNWIND $rows``; very wide events are cut into chunks of ``chunk_size``
+edges. The driver's managed transactions (``execute_write``) retry transient failures
+(deadlocks between concurrent writers, leader switches, connection resets) with back-off.
 
 Idempotency: every node and relationship is MERGEd on a uniqueness-constrained key, time fields
 only move outward (min/max) and the per-edge run counter counts each run id once (the event digest
@@ -30,6 +30,7 @@ from spark_lineage.graph.queries import (
     WRITE_IO,
     WRITE_MODEL,
     WRITE_RUN,
+    WRITE_VERSION_LABELS,
 )
 from spark_lineage.graph.rows import EventRows, Row, event_rows
 from spark_lineage.graph.schema import ensure_schema
@@ -100,6 +101,8 @@ class GraphWriter:
             tx.run(WRITE_DATASETS.text, datasets=rows.datasets).consume()
         if rows.io:
             tx.run(WRITE_IO.text, io=rows.io, run_id=run_id, event_time=event_time).consume()
+        if rows.labels:
+            tx.run(WRITE_VERSION_LABELS.text, labels=rows.labels).consume()
         edge_params: dict[str, Any] = {
             "run_id": run_id,
             "job_key": rows.run["job_key"],

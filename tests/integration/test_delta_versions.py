@@ -8,14 +8,18 @@ shows for it. Concurrent writers are in test_delta_versions_concurrent.py.
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from graph_inspect import delete_scope
 
+from spark_lineage.agent import LineageAgent, attach
 from spark_lineage.capture.context import register_listener, unregister_listener
 from spark_lineage.capture.delta import (
     DeltaRead,
@@ -616,3 +620,161 @@ def test_restore_to_a_timestamp_reads_the_version_that_was_current_then(
     assert facts["delta_write"]["version"]["status"] == "exact"
     assert facts["delta_write"]["version"]["version"] == 2
     assert [r["version"]["version"] for r in facts["delta_reads"]] == [0]
+
+
+# --- who and why of each version, in the graph ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GraphVersions:
+    """The versions of one catalog table that an attached agent wrote into Neo4j."""
+
+    table: str
+    spark_user: str
+    app_id: str
+    versions: dict[int, dict[str, Any]]  # version -> DatasetVersion properties
+    writers: dict[int, list[dict[str, Any]]]  # version -> the runs that WROTE_VERSION it
+    labels: list[dict[str, Any]]  # every VersionLabel of the table, with the version it labels
+    history: dict[int, Any]  # DESCRIBE HISTORY rows by version
+
+
+GRAPH_VERSIONS = """
+MATCH (v:DatasetVersion)-[:VERSION_OF]->(d:Dataset {key: $dataset_key})
+OPTIONAL MATCH (r:Run)-[:WROTE_VERSION]->(v)
+RETURN v.version AS version, properties(v) AS props,
+       [x IN collect(r) | {run_id: x.run_id, app_id: x.app_id, job_key: x.job_key}] AS writers
+"""
+GRAPH_LABELS = """
+MATCH (l:VersionLabel)-[:LABELS]->(v:DatasetVersion)-[:VERSION_OF]->(:Dataset {key: $dataset_key})
+RETURN properties(l) AS label, v.version AS version
+"""
+
+
+@pytest.fixture(scope="module")
+def graph_versions(
+    spark: Any,
+    driver: Any,
+    neo4j_uri: str,
+    neo4j_auth: tuple[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[GraphVersions]:
+    """One table written in four ways with an agent attached, its versions read from the graph:
+    v0 saveAsTable (created), v1 append with the ``userMetadata`` option (a label), v2 SQL
+    INSERT with the session's ``commitInfo.userMetadata``, v3 MERGE (no description)."""
+    suffix = uuid.uuid4().hex[:8]
+    table = f"who_why_{suffix}"
+    namespace = f"who-why-{suffix}"
+    agent = attach(
+        spark,
+        {
+            "spark.lineage.namespace": namespace,
+            "spark.lineage.sinks": "neo4j",
+            "spark.lineage.neo4j.uri": neo4j_uri,
+            "spark.lineage.neo4j.user": neo4j_auth[0],
+            "spark.lineage.neo4j.password": neo4j_auth[1],
+            "spark.lineage.neo4j.spool.dir": str(tmp_path_factory.mktemp("who_why_spool")),
+            "spark.lineage.emit.readOnly": "false",
+        },
+    )
+    assert isinstance(agent, LineageAgent)
+    conf_key = "spark.databricks.delta.commitInfo.userMetadata"
+    try:
+        spark.sql(rows(4)).write.format("delta").saveAsTable(table)
+        spark.sql(rows(6, 4)).write.format("delta").mode("append").option(
+            "userMetadata", "label:v1.0 first load"
+        ).saveAsTable(table)
+        spark.conf.set(conf_key, "nightly top-up")
+        try:
+            spark.sql(f"INSERT INTO {table} {rows(8, 6)}")
+        finally:
+            spark.conf.unset(conf_key)
+        spark.sql(
+            f"MERGE INTO {table} t USING (SELECT 1L AS id, 7L AS p UNION ALL SELECT 9L, 1L) s "
+            "ON t.id = s.id WHEN MATCHED THEN UPDATE SET p = s.p WHEN NOT MATCHED THEN INSERT *"
+        )
+        assert agent.flush(180), "the agent did not deliver the lineage in time"
+    finally:
+        agent.close(60)
+    location = spark.sql(f"DESCRIBE DETAIL {table}").collect()[0].location
+    dataset_key = f"file::{location.removeprefix('file:')}"
+    history = {r.version: r for r in spark.sql(f"DESCRIBE HISTORY {table}").collect()}
+    with driver.session() as session:
+        found = list(session.run(GRAPH_VERSIONS, dataset_key=dataset_key))
+        labels = [r.data() for r in session.run(GRAPH_LABELS, dataset_key=dataset_key)]
+    yield GraphVersions(
+        table=table,
+        spark_user=spark.sparkContext.sparkUser(),
+        app_id=spark.sparkContext.applicationId,
+        versions={r["version"]: dict(r["props"]) for r in found},
+        writers={r["version"]: r["writers"] for r in found},
+        labels=labels,
+        history=history,
+    )
+    spark.sql(f"DROP TABLE IF EXISTS {table}")
+    delete_scope(driver, dataset_key, f"{namespace}::")
+
+
+@pytest.mark.neo4j
+def test_every_version_in_the_graph_has_its_commits_time_operation_and_writing_run(
+    graph_versions: GraphVersions,
+) -> None:
+    g = graph_versions
+    assert sorted(g.versions) == sorted(g.history) == [0, 1, 2, 3]
+    for number, props in g.versions.items():
+        commit = g.history[number]
+        assert props["operation"] == commit.operation
+        # commitInfo.timestamp; DESCRIBE HISTORY shows the commit file's modification time
+        assert abs(props["timestamp"] - commit.timestamp.timestamp() * 1000) < 5_000
+        assert [w["app_id"] for w in g.writers[number]] == [g.app_id], number
+    assert [g.versions[n]["operation"] for n in range(4)] == [
+        "CREATE TABLE AS SELECT", "WRITE", "WRITE", "MERGE"
+    ]
+
+
+@pytest.mark.neo4j
+def test_user_metadata_is_kept_from_the_write_option_and_from_the_spark_conf(
+    graph_versions: GraphVersions,
+) -> None:
+    g = graph_versions
+    assert g.versions[0].get("user_metadata") is None
+    assert g.versions[1]["user_metadata"] == "label:v1.0 first load"
+    assert g.versions[2]["user_metadata"] == "nightly top-up"
+    assert g.versions[3].get("user_metadata") is None  # the conf was unset: nothing carried over
+
+
+@pytest.mark.neo4j
+def test_the_author_is_deltas_user_name_or_else_the_spark_user_and_the_engine_is_kept(
+    graph_versions: GraphVersions,
+) -> None:
+    g = graph_versions
+    for number, props in g.versions.items():
+        delta_user = g.history[number].userName
+        expected = (delta_user, "delta") if delta_user else (g.spark_user, "spark")
+        assert (props["user"], props["user_source"]) == expected, number
+        assert props["engine"] == g.history[number].engineInfo
+        assert "Delta-Lake" in props["engine"]
+
+
+@pytest.mark.neo4j
+def test_a_merges_row_and_file_metrics_are_on_its_version(graph_versions: GraphVersions) -> None:
+    metrics = json.loads(graph_versions.versions[3]["operation_metrics"])
+    assert metrics["numTargetRowsUpdated"] == "1"
+    assert metrics["numTargetRowsInserted"] == "1"
+    assert metrics["numSourceRows"] == "2"
+    assert int(metrics["numTargetFilesAdded"]) >= 1
+    parameters = json.loads(graph_versions.versions[3]["operation_parameters"])
+    assert "predicate" in parameters
+
+
+@pytest.mark.neo4j
+def test_a_label_prefix_in_user_metadata_labels_the_version_it_created(
+    graph_versions: GraphVersions,
+) -> None:
+    g = graph_versions
+    assert len(g.labels) == 1
+    label, labelled = g.labels[0]["label"], g.labels[0]["version"]
+    assert labelled == 1
+    assert (label["name"], label["note"], label["source"]) == ("v1.0", "first load", "userMetadata")
+    assert label["key"].endswith("#v1.0")
+    assert label["labelled_by"] == g.versions[1]["user"]
+    assert label["labelled_at"].to_native().timestamp() * 1000 == g.versions[1]["timestamp"]

@@ -322,3 +322,26 @@ def test_query_window_starts_at_the_earliest_planning_phase() -> None:
 
     assert _planning_started_ms(Recorded(PHASES)) == 1795684647819
     assert _planning_started_ms(Recorded("Map()")) is None
+
+
+def test_a_commit_keeps_who_and_why_user_metadata_engine_and_user_name() -> None:
+    info = {
+        "timestamp": 5,
+        "operation": "WRITE",
+        "userMetadata": "label:v1.1 dedup",
+        "engineInfo": "Apache-Spark/4.1.0 Delta-Lake/4.0.0",
+        "userName": "alice",
+    }
+
+    version = Commit(3, info).to_version_info()
+
+    assert (version.user_metadata, version.engine, version.user_name) == (
+        "label:v1.1 dedup",
+        "Apache-Spark/4.1.0 Delta-Lake/4.0.0",
+        "alice",
+    )
+
+
+def test_an_empty_or_missing_user_name_is_none_not_an_empty_string() -> None:
+    assert Commit(3, {"userName": ""}).to_version_info().user_name is None
+    assert Commit(3, {}).to_version_info().user_metadata is None

@@ -165,3 +165,26 @@ def test_a_line_that_is_not_json_says_what_is_wrong_and_where(line: str, message
 )
 def test_event_times_in_any_iso_form_become_epoch_ms(text: str, expected: int) -> None:
     assert parse_time_ms(text) == expected
+
+
+def test_the_commit_behind_a_written_version_round_trips_on_the_wire() -> None:
+    original = report_event(run_id="0190a2b4-0000-7000-8000-00000000000c")
+    version = VersionInfo(
+        3,
+        timestamp_ms=1_700_000_000_000,
+        operation="MERGE",
+        operation_parameters={"predicate": '["(t.id = s.id)"]'},
+        operation_metrics={"numTargetRowsInserted": "2"},
+        user_metadata="label:v1.1 dedup",
+        engine="Apache-Spark/4.1.0 Delta-Lake/4.0.0",
+        user_name="alice",
+    )
+    written = replace(original, outputs=(replace(original.outputs[0], version=version),))
+
+    wire = json.loads(to_openlineage_json(written))
+    parsed = run_event_to_lineage(wire)
+
+    assert wire["outputs"][0]["facets"]["spark_lineage_commit"]["userMetadata"] == (
+        "label:v1.1 dedup"
+    )
+    assert parsed.outputs[0].version == version

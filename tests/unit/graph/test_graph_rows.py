@@ -6,7 +6,7 @@ import dataclasses
 
 from graph_builders import CUSTOMERS, ORDERS, REPORT, col, edge, report_event
 
-from spark_lineage.graph.rows import event_key, event_rows, job_key, version_key
+from spark_lineage.graph.rows import EventRows, event_key, event_rows, job_key, version_key
 from spark_lineage.model import EventType, OutputDataset
 
 
@@ -108,3 +108,48 @@ def test_the_event_key_identifies_the_content_not_the_object() -> None:
     assert event_key(report_event()) == event_key(report_event())
     assert event_key(report_event()) != event_key(report_event(event_time_ms=1))
     assert event_key(report_event()).startswith("COMPLETE:")
+
+
+def _with_report_version(**changes: object) -> EventRows:
+    from spark_lineage.model import VersionInfo
+
+    event = report_event()
+    version = dataclasses.replace(event.outputs[0].version or VersionInfo(3), **changes)
+    output = dataclasses.replace(event.outputs[0], version=version)
+    return event_rows(dataclasses.replace(event, outputs=(output,)))
+
+
+def _write_row(rows: EventRows) -> dict[str, object]:
+    return next(row for row in rows.io if row["direction"] == "WRITE")
+
+
+def test_a_written_version_carries_user_metadata_and_engine() -> None:
+    write = _write_row(_with_report_version(user_metadata="dedup", engine="Apache-Spark/4.1.0"))
+    assert (write["user_metadata"], write["engine"]) == ("dedup", "Apache-Spark/4.1.0")
+
+
+def test_the_author_is_deltas_user_name_else_the_spark_user_of_the_writing_run() -> None:
+    named = _write_row(_with_report_version(user_name="alice"))
+    assert (named["user"], named["user_source"]) == ("alice", "delta")
+    unnamed = _write_row(_with_report_version())
+    assert (unnamed["user"], unnamed["user_source"]) == ("etl", "spark")
+
+
+def test_a_read_version_never_takes_the_readers_spark_user_as_its_author() -> None:
+    read = next(row for row in event_rows(report_event()).io if row["direction"] == "READ")
+    assert (read["user"], read["user_source"]) == (None, None)
+
+
+def test_a_user_metadata_label_becomes_a_label_row_of_the_written_version() -> None:
+    rows = _with_report_version(user_metadata="label:v1.1 dedup + fill gaps", user_name="alice")
+    assert rows.labels == [
+        {
+            "key": f"{REPORT.key}#v1.1",
+            "name": "v1.1",
+            "note": "dedup + fill gaps",
+            "version_key": version_key(REPORT.key, 3),
+            "labelled_at": report_event().outputs[0].version.timestamp_ms,  # type: ignore[union-attr]
+            "labelled_by": "alice",
+        }
+    ]
+    assert _with_report_version(user_metadata="dedup + fill gaps").labels == []
