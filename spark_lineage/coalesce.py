@@ -137,6 +137,11 @@ def _merge_output(outer: OutputDataset, inner: OutputDataset) -> OutputDataset:
         write_mode=outer.write_mode or inner.write_mode,
         version=outer.version if outer.version is not None else inner.version,
         conservative=tuple(dict.fromkeys((*outer.conservative, *inner.conservative))),
+        # the fingerprints go with the edges they were computed from
+        column_fingerprints=(
+            outer.column_fingerprints if outer.edges else inner.column_fingerprints
+        )
+        or outer.column_fingerprints,
     )
 
 

@@ -183,6 +183,18 @@ class SparkLineageCommitDatasetFacet(DatasetFacet):
 
 
 @attr.define
+class SparkLineageColumnFingerprintsDatasetFacet(DatasetFacet):
+    """Per written column, the fingerprint of how this write computed it (custom output facet,
+    ``spark_lineage_columnFingerprints``; see ``spark_lineage.lineage.fingerprint``)."""
+
+    fingerprints: dict[str, str] = attr.field(factory=dict)
+
+    @staticmethod
+    def _get_schema() -> str:
+        return f"{_FACET_SCHEMA_BASE}#spark_lineage_columnfingerprints"
+
+
+@attr.define
 class SparkLineageModelRunFacet(RunFacet):
     """A model recorded with ``record_model`` (custom facet, ``spark_lineage_model``); the run's
     inputs are the dataset versions it was trained on."""
@@ -351,6 +363,10 @@ def _output(dataset: OutputDataset) -> ol.OutputDataset:
     facets = _dataset_facets(dataset.dataset, dataset.schema, dataset.version)
     if dataset.edges or dataset.dataset_dependencies or dataset.schema:
         facets["columnLineage"] = _column_lineage(dataset)
+    if dataset.column_fingerprints:
+        facets["spark_lineage_columnFingerprints"] = SparkLineageColumnFingerprintsDatasetFacet(
+            fingerprints=dict(dataset.column_fingerprints)
+        )
     output_facets: dict[str, Any] = {}
     stats = _output_statistics(dataset.version)
     if stats is not None:

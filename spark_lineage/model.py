@@ -278,6 +278,8 @@ class OutputDataset:
     hold INDIRECT sources that steer every output row (a filter, a join key), recorded once per
     output as the OpenLineage ``columnLineage.dataset`` list. ``conservative`` lists the plan node
     or expression classes the engine did not understand and answered for conservatively.
+    ``column_fingerprints`` maps each written column to the fingerprint of how this write computed
+    it (``spark_lineage.lineage.fingerprint``; empty in events from before they were recorded).
     """
 
     dataset: DatasetRef
@@ -287,9 +289,10 @@ class OutputDataset:
     write_mode: str | None = None
     version: VersionInfo | None = None
     conservative: tuple[str, ...] = ()
+    column_fingerprints: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> JsonDict:
-        return {
+        data: JsonDict = {
             "dataset": self.dataset.to_dict(),
             "schema": [f.to_dict() for f in self.schema],
             "edges": [e.to_dict() for e in self.edges],
@@ -301,6 +304,9 @@ class OutputDataset:
             "version": self.version.to_dict() if self.version else None,
             "conservative": list(self.conservative),
         }
+        if self.column_fingerprints:  # absent from older events: their digest stays as it was
+            data["column_fingerprints"] = dict(self.column_fingerprints)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OutputDataset:
@@ -316,6 +322,9 @@ class OutputDataset:
             write_mode=data.get("write_mode"),
             version=VersionInfo.from_dict(version) if version else None,
             conservative=tuple(data.get("conservative") or ()),
+            column_fingerprints={
+                str(k): str(v) for k, v in (data.get("column_fingerprints") or {}).items()
+            },
         )
 
 

@@ -5,7 +5,8 @@ Reads ours (``spark_lineage.events`` wire format, with its custom ``spark_applic
 agent's: ``columnLineage`` with per-input ``transformations`` (OpenLineage >= 1.x) or the older
 ``transformationType``/``transformationDescription`` per field, ``symlinks`` for table names,
 ``storage`` for the format, ``version`` for the dataset version (and our ``spark_lineage_commit``
-for the commit behind it). What the facets do not say is left empty rather than guessed.
+for the commit behind it, ``spark_lineage_columnFingerprints`` for the written columns). What the
+facets do not say is left empty rather than guessed.
 
 A malformed line does not stop the load: it is reported with its line number and the valid lines
 are loaded (:class:`LoadReport`).
@@ -245,7 +246,7 @@ def _version(item: Mapping[str, Any]) -> VersionInfo | None:
         return VersionInfo(
             version=int(text),
             starting_version=start if isinstance(start, int) else None,
-            timestamp_ms=timestamp if isinstance(timestamp, int) else None,
+            timestamp_ms=timestamp if type(timestamp) is int else None,
             operation=_text(commit.get("operation")),
             operation_parameters=_text_map(commit.get("operationParameters")),
             operation_metrics=_text_map(commit.get("operationMetrics")),
@@ -289,7 +290,13 @@ def _output(item: Mapping[str, Any]) -> OutputDataset:
         edges=tuple(edges),
         dataset_dependencies=dependencies,
         version=_version(item),
+        column_fingerprints=_fingerprints(item),
     )
+
+
+def _fingerprints(item: Mapping[str, Any]) -> dict[str, str]:
+    facet = _mapping(_mapping(item, "facets"), "spark_lineage_columnFingerprints")
+    return _text_map(facet.get("fingerprints"))
 
 
 def _input_fields(

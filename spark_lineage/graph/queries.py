@@ -206,7 +206,10 @@ SET v.timestamp = coalesce(io.timestamp, v.timestamp),
     v.user_metadata = coalesce(io.user_metadata, v.user_metadata),
     v.engine = coalesce(io.engine, v.engine),
     v.user_source = CASE WHEN io.user IS NULL THEN v.user_source ELSE io.user_source END,
-    v.user = coalesce(io.user, v.user)
+    v.user = coalesce(io.user, v.user),
+    v.columns = coalesce(io.columns, v.columns),
+    v.column_types = coalesce(io.column_types, v.column_types),
+    v.column_fingerprints = coalesce(io.column_fingerprints, v.column_fingerprints)
 MERGE (v)-[:VERSION_OF]->(ds)
 FOREACH (_ IN CASE WHEN io.direction = 'READ' THEN [1] ELSE [] END |
   MERGE (r)-[:READ_VERSION]->(v))

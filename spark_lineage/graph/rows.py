@@ -18,6 +18,7 @@ from spark_lineage.model import (
     DatasetRef,
     EventType,
     LineageEvent,
+    OutputDataset,
     SchemaField,
     Transformation,
     VersionInfo,
@@ -249,6 +250,7 @@ def _io_rows(event: LineageEvent) -> list[Row]:
             {"direction": "READ", "dataset_key": key, "mode": None}
             | _version_fields(key, read.version)
             | {"user": user, "user_source": source}
+            | _NO_COLUMN_SET  # only a write says how it computed a version's columns
         )
     for output in event.outputs:
         key = output.dataset.key
@@ -257,8 +259,28 @@ def _io_rows(event: LineageEvent) -> list[Row]:
             {"direction": "WRITE", "dataset_key": key, "mode": output.write_mode}
             | _version_fields(key, output.version)
             | {"user": user, "user_source": source}
+            | _column_set(output)
         )
     return rows
+
+
+_NO_COLUMN_SET: Row = {"columns": None, "column_types": None, "column_fingerprints": None}
+
+
+def _column_set(output: OutputDataset) -> Row:
+    """A written version's columns as three parallel lists (name, Spark type, fingerprint of how
+    this write computed it). None where the event does not know: no schema, or an event from
+    before fingerprints were recorded (a column without one has ``""``)."""
+    if not output.schema:
+        return _NO_COLUMN_SET
+    fingerprints = output.column_fingerprints
+    return {
+        "columns": [f.name for f in output.schema],
+        "column_types": [f.type for f in output.schema],
+        "column_fingerprints": (
+            [fingerprints.get(f.name, "") for f in output.schema] if fingerprints else None
+        ),
+    }
 
 
 def _label_rows(event: LineageEvent) -> list[Row]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from spark_lineage.lineage.context import LineageContext
 from spark_lineage.lineage.delta_versions import attach_versions
+from spark_lineage.lineage.fingerprint import column_fingerprint
 from spark_lineage.lineage.origins import Origin
 from spark_lineage.lineage.resolve import PlanResolver
 from spark_lineage.lineage.rules import FALLBACK, RULES, WRITE_RULES
@@ -101,11 +102,16 @@ def _outputs(written: WriteResult, ctx: LineageContext) -> tuple[OutputDataset, 
     conservative = tuple(sorted(ctx.conservative))
     outputs = []
     for dataset in written.datasets:
-        edges = []
+        edges: list[ColumnEdge] = []
+        fingerprints: dict[str, str] = {}
         for name, _, origins in written.columns:
             target = ColumnRef(dataset, name)
-            for source, transformation in _merge(origins):
-                edges.append(ColumnEdge(_column(ctx, source), target, transformation))
+            own = [
+                ColumnEdge(_column(ctx, source), target, transformation)
+                for source, transformation in _merge(origins)
+            ]
+            edges.extend(own)
+            fingerprints[name] = _fingerprint(own, ctx.written_expressions.get(name, ()))
         outputs.append(
             OutputDataset(
                 dataset=dataset,
@@ -114,9 +120,18 @@ def _outputs(written: WriteResult, ctx: LineageContext) -> tuple[OutputDataset, 
                 dataset_dependencies=dependencies,
                 write_mode=written.mode,
                 conservative=conservative,
+                column_fingerprints=fingerprints,
             )
         )
     return tuple(outputs)
+
+
+def _fingerprint(edges: Iterable[ColumnEdge], expressions: Iterable[str]) -> str:
+    """How this write computed one column: its sources (how each is used) and expressions."""
+    sources = (
+        (e.source.key, e.transformation.subtype.value, e.transformation.masking) for e in edges
+    )
+    return column_fingerprint(sources, expressions)
 
 
 def _column(ctx: LineageContext, source: int) -> ColumnRef:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from spark_lineage.lineage.fingerprint import expression_digest
 from spark_lineage.lineage.origins import (
     EMPTY,
     NO_DEPS,
@@ -107,6 +108,10 @@ class LineageContext:
         # node can have made (its output is a guess) stands for
         self.unknown_inputs: set[Origin] = set()
         self.warnings: list[str] = []
+        # exprId -> digest of the expression that defines it, and written column -> digests of
+        # the expressions that computed it in this write (see :mod:`.fingerprint`)
+        self.definitions: dict[int, str] = {}
+        self.written_expressions: dict[str, set[str]] = {}
 
     # --- datasets and source columns -------------------------------------------------------
 
@@ -150,6 +155,20 @@ class LineageContext:
             self.warn(f"unresolved attribute #{expr_id}")
             return EMPTY
         return found
+
+    # --- how columns are computed (fingerprints) ----------------------------------------------
+
+    def define(self, expr_id: int, expr: Expr) -> None:
+        """Remember how ``expr`` (an alias, an aggregate...) computes attribute ``expr_id``."""
+        self.definitions[expr_id] = expression_digest(expr, self.definitions)
+
+    def note_written(self, name: str, expr_id: int | None = None, expr: Expr | None = None) -> None:
+        """The written column ``name`` takes attribute ``expr_id`` and/or the value of ``expr``."""
+        digests = self.written_expressions.setdefault(name, set())
+        if expr_id is not None and expr_id in self.definitions:
+            digests.add(self.definitions[expr_id])
+        if expr is not None:
+            digests.add(expression_digest(expr, self.definitions))
 
     # --- flags --------------------------------------------------------------------------------
 

@@ -658,9 +658,10 @@ def graph_versions(
     neo4j_auth: tuple[str, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[GraphVersions]:
-    """One table written in four ways with an agent attached, its versions read from the graph:
+    """One table written in several ways with an agent attached, its versions read from the graph:
     v0 saveAsTable (created), v1 append with the ``userMetadata`` option (a label), v2 SQL
-    INSERT with the session's ``commitInfo.userMetadata``, v3 MERGE (no description)."""
+    INSERT with the session's ``commitInfo.userMetadata``, v3 MERGE (no description), v4 v2's
+    INSERT with column p computed differently, v5 an append that adds a column."""
     suffix = uuid.uuid4().hex[:8]
     table = f"who_why_{suffix}"
     namespace = f"who-why-{suffix}"
@@ -692,6 +693,13 @@ def graph_versions(
             f"MERGE INTO {table} t USING (SELECT 1L AS id, 7L AS p UNION ALL SELECT 9L, 1L) s "
             "ON t.id = s.id WHEN MATCHED THEN UPDATE SET p = s.p WHEN NOT MATCHED THEN INSERT *"
         )
+        spark.sql(  # v2's query with p computed another way
+            f"INSERT INTO {table} SELECT CAST(id AS BIGINT) AS id, "  # noqa: S608
+            "CAST(id % 3 AS BIGINT) AS p FROM range(6, 8)"
+        )
+        spark.sql(rows(8, 6)).selectExpr("*", "id * 10 AS score").write.format("delta").mode(
+            "append"
+        ).option("mergeSchema", "true").saveAsTable(table)
         assert agent.flush(180), "the agent did not deliver the lineage in time"
     finally:
         agent.close(60)
@@ -719,15 +727,15 @@ def test_every_version_in_the_graph_has_its_commits_time_operation_and_writing_r
     graph_versions: GraphVersions,
 ) -> None:
     g = graph_versions
-    assert sorted(g.versions) == sorted(g.history) == [0, 1, 2, 3]
+    assert sorted(g.versions) == sorted(g.history) == [0, 1, 2, 3, 4, 5]
     for number, props in g.versions.items():
         commit = g.history[number]
         assert props["operation"] == commit.operation
         # commitInfo.timestamp; DESCRIBE HISTORY shows the commit file's modification time
         assert abs(props["timestamp"] - commit.timestamp.timestamp() * 1000) < 5_000
         assert [w["app_id"] for w in g.writers[number]] == [g.app_id], number
-    assert [g.versions[n]["operation"] for n in range(4)] == [
-        "CREATE TABLE AS SELECT", "WRITE", "WRITE", "MERGE"
+    assert [g.versions[n]["operation"] for n in range(6)] == [
+        "CREATE TABLE AS SELECT", "WRITE", "WRITE", "MERGE", "WRITE", "WRITE"
     ]
 
 
@@ -739,7 +747,8 @@ def test_user_metadata_is_kept_from_the_write_option_and_from_the_spark_conf(
     assert g.versions[0].get("user_metadata") is None
     assert g.versions[1]["user_metadata"] == "label:v1.0 first load"
     assert g.versions[2]["user_metadata"] == "nightly top-up"
-    assert g.versions[3].get("user_metadata") is None  # the conf was unset: nothing carried over
+    for number in (3, 4, 5):  # the conf was unset: nothing carried over
+        assert g.versions[number].get("user_metadata") is None
 
 
 @pytest.mark.neo4j
@@ -778,3 +787,36 @@ def test_a_label_prefix_in_user_metadata_labels_the_version_it_created(
     assert label["key"].endswith("#v1.0")
     assert label["labelled_by"] == g.versions[1]["user"]
     assert label["labelled_at"].to_native().timestamp() * 1000 == g.versions[1]["timestamp"]
+
+
+def _column_set(props: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    names, types, prints = props["columns"], props["column_types"], props["column_fingerprints"]
+    assert len(names) == len(types) == len(prints)
+    return {name: (type_, fp) for name, type_, fp in zip(names, types, prints, strict=True)}
+
+
+@pytest.mark.neo4j
+def test_every_written_version_has_its_column_set_with_types_and_fingerprints(
+    graph_versions: GraphVersions,
+) -> None:
+    for number, props in graph_versions.versions.items():
+        columns = _column_set(props)
+        assert list(columns) == (["id", "p", "score"] if number == 5 else ["id", "p"]), number
+        assert {t for t, _ in columns.values()} == {"bigint"}
+        assert all(len(fp) == 16 and int(fp, 16) >= 0 for _, fp in columns.values()), number
+
+
+@pytest.mark.neo4j
+def test_a_column_computed_another_way_changes_only_its_own_fingerprint(
+    graph_versions: GraphVersions,
+) -> None:
+    before, after = (_column_set(graph_versions.versions[n]) for n in (2, 4))
+    assert before["id"] == after["id"]
+    assert before["p"][1] != after["p"][1]
+
+
+@pytest.mark.neo4j
+def test_an_added_column_is_in_the_version_that_added_it(graph_versions: GraphVersions) -> None:
+    before, after = (_column_set(graph_versions.versions[n]) for n in (4, 5))
+    assert set(after) - set(before) == {"score"}
+    assert after["score"][0] == "bigint"

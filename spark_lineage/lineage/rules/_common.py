@@ -32,6 +32,7 @@ def named_outputs(exprs: list[Expr], ctx: LineageContext) -> tuple[Attr, ...]:
             continue
         if expr.cls != "AttributeReference":
             ctx.origins[expr_id] = expression_origins(expr, ctx, IDENTITY)
+            ctx.define(expr_id, expr)
             fields = struct_field_origins(expr, ctx)
             if fields is not None:
                 ctx.struct_fields[expr_id] = fields

@@ -85,6 +85,7 @@ def delta_update(node: PlanNode, ctx: LineageContext) -> WriteResult:
             columns.append((attr.name, attr.data_type, own))
             continue
         origins: Origins = expression_origins(expression, ctx, IDENTITY)
+        ctx.note_written(attr.name, expr=expression)
         if condition is not None:
             origins = origins | own | condition
         columns.append((attr.name, attr.data_type, origins))
@@ -126,6 +127,7 @@ def delta_merge(node: PlanNode, ctx: LineageContext) -> WriteResult:
                 if value.cls == "AttributeReference" and value.expr_id == ids.get(name):
                     continue
                 value_origins = expression_origins(value, ctx, IDENTITY)
+                ctx.note_written(name, expr=value)
                 columns.setdefault(name, set()).update(value_origins, steer)
     types.update(_schema_types(node.fields.get("migratedSchema"), types))
     result = tuple((name, types.get(name), frozenset(o)) for name, o in columns.items())

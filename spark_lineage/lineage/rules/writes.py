@@ -77,6 +77,7 @@ def _positional(
     for index, attr in enumerate(query.output):
         name = names[index] if names is not None and index < len(names) else attr.name
         out.append((name, attr.data_type, ctx.origins_of(attr.expr_id)))
+        ctx.note_written(name, attr.expr_id)
     return tuple(out)
 
 
@@ -95,6 +96,7 @@ def _from_guess(
     for name, match in zip(names, pick_by_name(query.output, names), strict=True):
         if match is not None:
             out.append((name, match.data_type, ctx.origins_of(match.expr_id)))
+            ctx.note_written(name, match.expr_id)
             continue
         if everything is None:
             everything = every_origin(query.output, ctx)

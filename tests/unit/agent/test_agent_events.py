@@ -198,6 +198,22 @@ def test_lineage_event_round_trips_through_its_dict_form() -> None:
     assert LineageEvent.from_dict(json.loads(json.dumps(event.to_dict()))) == event
 
 
+def test_commit_facts_and_fingerprints_round_trip_and_older_events_keep_their_dict_form() -> None:
+    from dataclasses import replace
+
+    from spark_lineage.model import VersionInfo
+
+    event = make()
+    older = event.to_dict()
+    version = VersionInfo(4, user_metadata="label:v1 x", engine="Apache-Spark", user_name="bo")
+    output = replace(event.outputs[0], version=version, column_fingerprints={"a": "0" * 16})
+    richer = replace(event, outputs=(output,))
+
+    assert LineageEvent.from_dict(json.loads(json.dumps(richer.to_dict()))) == richer
+    assert LineageEvent.from_dict(older) == event  # a spooled event from before reads the same
+    assert "column_fingerprints" not in older["outputs"][0]  # ... and keeps its digest
+
+
 def _facets_of(wire: dict[str, Any]) -> list[dict[str, Any]]:
     facet_maps = [wire["run"]["facets"], wire["job"]["facets"]]
     for dataset in wire["inputs"] + wire["outputs"]:

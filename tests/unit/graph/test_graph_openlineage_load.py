@@ -188,3 +188,17 @@ def test_the_commit_behind_a_written_version_round_trips_on_the_wire() -> None:
         "label:v1.1 dedup"
     )
     assert parsed.outputs[0].version == version
+
+
+def test_column_fingerprints_round_trip_on_the_wire_and_older_events_have_none() -> None:
+    original = report_event(run_id="0190a2b4-0000-7000-8000-00000000000d")
+    fingerprints = {"customer": "0123456789abcdef", "total": "fedcba9876543210"}
+    written = replace(
+        original, outputs=(replace(original.outputs[0], column_fingerprints=fingerprints),)
+    )
+
+    parsed = run_event_to_lineage(json.loads(to_openlineage_json(written)))
+
+    assert parsed.outputs[0].column_fingerprints == fingerprints
+    older = run_event_to_lineage(json.loads(to_openlineage_json(original)))
+    assert older.outputs[0].column_fingerprints == {}

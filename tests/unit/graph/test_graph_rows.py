@@ -153,3 +153,23 @@ def test_a_user_metadata_label_becomes_a_label_row_of_the_written_version() -> N
         }
     ]
     assert _with_report_version(user_metadata="dedup + fill gaps").labels == []
+
+
+def test_a_written_version_carries_its_column_set_with_types_and_fingerprints() -> None:
+    event = report_event()
+    output = dataclasses.replace(
+        event.outputs[0], column_fingerprints={"customer": "aa" * 8, "total": "bb" * 8}
+    )
+    write = _write_row(event_rows(dataclasses.replace(event, outputs=(output,))))
+    assert write["columns"] == ["customer", "total"]
+    assert write["column_types"] == ["string", "double"]
+    assert write["column_fingerprints"] == ["aa" * 8, "bb" * 8]
+
+
+def test_a_read_version_and_an_event_without_fingerprints_set_no_fingerprints() -> None:
+    rows = event_rows(report_event())
+    read = next(row for row in rows.io if row["direction"] == "READ")
+    assert (read["columns"], read["column_fingerprints"]) == (None, None)
+    write = _write_row(rows)
+    assert write["columns"] == ["customer", "total"]
+    assert write["column_fingerprints"] is None  # recorded before fingerprints existed

@@ -10,7 +10,8 @@ PACKAGE = Path(__file__).resolve().parents[3] / "spark_lineage" / "lineage"
 
 # Each module may import only the lineage modules listed for it (besides itself).
 ALLOWED = {
-    "context": {"origins", "tree"},
+    "fingerprint": {"tree"},
+    "context": {"fingerprint", "origins", "tree"},
     "expressions": {"context", "origins", "tree"},
     "resolve": {"context", "tree"},
 }
