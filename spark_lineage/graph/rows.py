@@ -23,7 +23,7 @@ from spark_lineage.model import (
     Transformation,
     VersionInfo,
 )
-from spark_lineage.version_labels import label_from_user_metadata
+from spark_lineage.version_labels import label_from_user_metadata, label_key
 
 Row = dict[str, Any]
 
@@ -297,7 +297,7 @@ def _label_rows(event: LineageEvent) -> list[Row]:
         dataset_key = output.dataset.key
         rows.append(
             {
-                "key": f"{dataset_key}#{label.name}",
+                "key": label_key(dataset_key, label.name),
                 "name": label.name,
                 "note": label.note,
                 "version_key": version_key(dataset_key, version.version),

@@ -35,6 +35,7 @@ from spark_lineage.names.resolve import (
     UnknownName,
     resolve_dataset,
 )
+from spark_lineage.version_labels import label_key
 
 MODEL_PREFIX = "model:"
 
@@ -58,11 +59,6 @@ class ResolvedVersion:
     def spelling(self) -> str:
         """``<target>@<version>``: how messages and JSON name it."""
         return f"{self.target}@{self.version}"
-
-
-def label_key(target: str, label: str) -> str:
-    """Graph key of a (:VersionLabel): unique per dataset key or ``model:<name>``."""
-    return f"{target}#{label}"
 
 
 def split_ref(text: str) -> tuple[str, str | None]:

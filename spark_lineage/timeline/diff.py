@@ -35,6 +35,7 @@ from spark_lineage.timeline.history import (
     json_map,
     metrics_text,
     notes_text,
+    spelling,
 )
 from spark_lineage.timeline.queries import (
     DATASET_VERSION_FACTS,
@@ -324,7 +325,7 @@ def _columns(row: Mapping[str, Any] | None) -> tuple[Column, ...] | None:
 def _inputs(rows: Sequence[Mapping[str, Any]]) -> tuple[InputRef, ...]:
     found = {
         (str(r["key"]), r["version"]): InputRef(
-            str(r["key"]), str(r["name"]), None if r["version"] is None else int(r["version"])
+            str(r["key"]), spelling(r), None if r["version"] is None else int(r["version"])
         )
         for r in rows
     }

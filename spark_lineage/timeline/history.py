@@ -16,6 +16,7 @@ from typing import Any
 
 import neo4j
 
+from spark_lineage.names import location
 from spark_lineage.names.versions import MODEL_PREFIX, resolve_version
 from spark_lineage.textui.table import render_table
 from spark_lineage.timeline.queries import (
@@ -141,13 +142,18 @@ def _model_entry(row: Mapping[str, Any]) -> HistoryEntry:
         run_id=row["run_id"],
         job_name=row["job_name"],
         app_name=row["app_name"],
-        trained_on=tuple(str(i) for i in row["inputs"]),
+        trained_on=tuple(f"{spelling(i)}@{i['version']}" for i in row["inputs"]),
         mlflow_run_id=row["mlflow_run_id"],
     )
 
 
 def _labels(rows: Sequence[Mapping[str, Any]]) -> tuple[Label, ...]:
     return tuple(Label(str(r["name"]), r["note"]) for r in rows)
+
+
+def spelling(row: Mapping[str, Any]) -> str:
+    """How a person names a dataset: its table name, else its path or URI."""
+    return str(row["table"] or location(str(row["namespace"] or ""), str(row["name"] or "")))
 
 
 def json_map(text: str | None) -> dict[str, str]:
@@ -197,7 +203,7 @@ def format_history(result: History, fmt: str, width: int | None = None) -> str:
             entry.operation or "",
             ", ".join(entry.trained_on) if result.is_model else metrics_text(entry.metrics),
             notes_text(entry),
-            _short(entry.run_id),
+            entry.run_id or "",
         )
         for entry in result.entries
     ]
@@ -224,7 +230,3 @@ def notes_text(entry: HistoryEntry) -> str:
     if entry.description and not any(entry.description == label.note for label in entry.labels):
         parts.append(entry.description)
     return "; ".join(parts)
-
-
-def _short(run_id: str | None) -> str:
-    return "" if run_id is None else run_id[:8]

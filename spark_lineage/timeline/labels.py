@@ -9,37 +9,19 @@ accepted wherever a version is (``reproduce features@v1.2``, ``diff``, ``history
 from __future__ import annotations
 
 import getpass
-import re
 from dataclasses import dataclass
 
 import neo4j
 
 from spark_lineage.names.resolve import UnknownName
-from spark_lineage.names.versions import ResolvedVersion, label_key, resolve_version, split_ref
+from spark_lineage.names.versions import ResolvedVersion, resolve_version, split_ref
 from spark_lineage.timeline.queries import LABEL_HOLDER, REMOVE_LABEL, SET_LABEL
+from spark_lineage.version_labels import LabelError, label_key, validate_label
 
-#: Letters, digits, ``.``, ``_`` and ``-``; starts with a letter or digit; at most 64.
-LABEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-#: What a version number looks like (``3``, ``v3``): no label may, so ``@v3`` always means 3.
-VERSION_LIKE = re.compile(r"[vV]?[0-9]+")
+__all__ = ["LabelError", "LabelOutcome", "remove_label", "set_label", "validate_label"]
+
 #: The longest note kept with a label.
 MAX_NOTE = 2000
-
-
-class LabelError(ValueError):
-    """A label name or note that cannot be used, or a label that is on another version."""
-
-
-def validate_label(name: str) -> str:
-    """``name`` if it can be a label; ``3`` or ``v3`` cannot (they read as a version)."""
-    if not LABEL_NAME.fullmatch(name):
-        raise LabelError(
-            f"invalid label {name!r}: use letters, digits, '.', '_' and '-' "
-            "(starting with a letter or digit, at most 64)"
-        )
-    if VERSION_LIKE.fullmatch(name):
-        raise LabelError(f"invalid label {name!r}: it reads as a version number")
-    return name
 
 
 @dataclass(frozen=True, slots=True)

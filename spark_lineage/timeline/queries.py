@@ -89,8 +89,8 @@ CALL (m) {
 CALL (m) {
   OPTIONAL MATCH (m)-[:TRAINED_ON]->(v:DatasetVersion)-[:VERSION_OF]->(ds:Dataset)
   WITH v, ds ORDER BY ds.key
-  RETURN collect(CASE WHEN v IS NULL THEN NULL
-                 ELSE coalesce(ds.table, ds.key) + '@' + toString(v.version) END) AS inputs
+  RETURN collect(CASE WHEN v IS NULL THEN NULL ELSE {
+    namespace: ds.namespace, name: ds.name, table: ds.table, version: v.version} END) AS inputs
 }
 CALL (m) {
   OPTIONAL MATCH (l:VersionLabel)-[:LABELS]->(m)
@@ -130,7 +130,8 @@ CALL (r) {
   OPTIONAL MATCH (r)-[:READ]->(src:Dataset)
   OPTIONAL MATCH (r)-[:READ_VERSION]->(sv:DatasetVersion)-[:VERSION_OF]->(src)
   RETURN collect(CASE WHEN src IS NULL THEN NULL ELSE {
-    key: src.key, name: coalesce(src.table, src.key), version: sv.version} END) AS inputs
+    key: src.key, namespace: src.namespace, name: src.name, table: src.table,
+    version: sv.version} END) AS inputs
 }
 RETURN v.version AS version, v.columns AS columns, v.column_types AS column_types,
        v.column_fingerprints AS column_fingerprints, j.name AS job_name, r.run_id AS run_id,
@@ -148,8 +149,8 @@ CALL (m) {
   OPTIONAL MATCH (m)-[:TRAINED_ON_DATASET]->(src:Dataset)
   OPTIONAL MATCH (m)-[:TRAINED_ON]->(sv:DatasetVersion)-[:VERSION_OF]->(src)
   RETURN collect(CASE WHEN src IS NULL THEN NULL ELSE {
-    key: src.key, name: coalesce(src.table, src.key), version: sv.version,
-    version_key: sv.key} END) AS inputs
+    key: src.key, namespace: src.namespace, name: src.name, table: src.table,
+    version: sv.version} END) AS inputs
 }
 OPTIONAL MATCH (m)-[:PRODUCED_BY]->(r:Run)
 WITH m, inputs, r ORDER BY r.event_time DESC LIMIT 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spark_lineage.names.versions import label_key, split_ref, version_number, version_spans
+from spark_lineage.names.versions import split_ref, version_number, version_spans
+from spark_lineage.version_labels import label_key
 
 
 @pytest.mark.parametrize(
