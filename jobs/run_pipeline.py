@@ -52,7 +52,11 @@ def pipeline_steps(customers: int) -> list[Step]:
         Step(
             "day 2: features, with one new feature column",
             "features.py",
-            ("--new-feature", "--description", "label:v1.1 late updates merged, new minutes_per_active_day"),
+            (
+                "--new-feature",
+                "--description",
+                "label:v1.1 late updates merged, new minutes_per_active_day",
+            ),
         ),
         Step(
             "day 2: retrain the churn model on the latest features",
