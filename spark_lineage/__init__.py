@@ -47,7 +47,7 @@ def attach(spark: Any, conf: Mapping[str, str] | None = None) -> LineageAgent | 
 
 def record_model(
     name: str,
-    version: str,
+    version: str | int | None,
     training_data: Any,
     *,
     uri: str | None = None,
@@ -59,7 +59,8 @@ def record_model(
 
     The exact dataset versions the DataFrame reads (time travel included) become the model's
     ``TRAINED_ON`` versions in the graph, so ``spark-lineage reproduce model:<name>@<version>``
-    can rebuild it. Goes out through the session's agent; never raises into the job.
+    can rebuild it. ``version`` None: the next number for ``name``, given when the graph is
+    written. Goes out through the session's agent; never raises into the job.
     """
     from spark_lineage.training import record_model as record
 

@@ -196,16 +196,20 @@ class SparkLineageColumnFingerprintsDatasetFacet(DatasetFacet):
 
 @attr.define
 class SparkLineageModelRunFacet(RunFacet):
-    """A model recorded with ``record_model`` (custom facet, ``spark_lineage_model``); the run's
-    inputs are the dataset versions it was trained on."""
+    """A model version, recorded with ``record_model`` or found from ``fit()`` + ``save()``
+    (custom facet, ``spark_lineage_model``); the run's inputs are the dataset versions it was
+    trained on. No ``version``: the graph writer numbers it (the next one for that name)."""
 
     name: str
-    version: str
+    version: str | None
     framework: str
     uri: str | None = None
     metrics: dict[str, float] = attr.field(factory=dict)
     params: dict[str, str] = attr.field(factory=dict)
     mlflowRunId: str | None = None
+    origin: str | None = None
+    featureColumns: list[str] = attr.field(factory=list)
+    savePath: str | None = None
 
     @staticmethod
     def _get_schema() -> str:
@@ -279,6 +283,9 @@ def _run_facets(event: LineageEvent) -> dict[str, RunFacet]:
             metrics=dict(event.model.metrics),
             params=dict(event.model.params),
             mlflowRunId=event.model.mlflow_run_id,
+            origin=event.model.origin,
+            featureColumns=list(event.model.feature_columns),
+            savePath=event.model.save_path,
             producer=PRODUCER,
         )
     if event.error is not None:

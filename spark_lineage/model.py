@@ -416,20 +416,36 @@ class AppContext:
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
-    """A trained model recorded with ``spark_lineage.record_model``: the event's inputs are the
-    exact dataset versions it was trained on (``TRAINED_ON`` in the graph)."""
+    """A trained model version: recorded with ``spark_lineage.record_model`` (``origin``
+    ``record_model``) or found from an estimator's ``fit()`` and the model's ``save()``
+    (``fit_save``). The event's inputs are the exact dataset versions it was trained on
+    (``TRAINED_ON`` in the graph).
+
+    ``version`` None means "the next number for that name", assigned by the graph writer (so an
+    event spooled while the graph is down still gets a number when it is written).
+    ``feature_columns`` are the training DataFrame's columns the model used; ``trained_columns``
+    maps an input dataset's key to its columns those features came from.
+    """
 
     name: str
-    version: str
+    version: str | None
     uri: str | None = None
     framework: str = "spark-ml"
     metrics: Mapping[str, float] = field(default_factory=dict)
     params: Mapping[str, str] = field(default_factory=dict)
     mlflow_run_id: str | None = None
+    origin: str = "record_model"
+    feature_columns: tuple[str, ...] = ()
+    trained_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    save_path: str | None = None
+    mlflow_experiment_id: str | None = None
+    registered_name: str | None = None
+    registered_version: str | None = None
 
     @property
-    def key(self) -> str:
-        return f"{self.name}@{self.version}"
+    def key(self) -> str | None:
+        """``<name>@<version>``; None while the version is still to be numbered by the writer."""
+        return None if self.version is None else f"{self.name}@{self.version}"
 
     def to_dict(self) -> JsonDict:
         return {
@@ -440,18 +456,34 @@ class ModelInfo:
             "metrics": dict(self.metrics),
             "params": dict(self.params),
             "mlflow_run_id": self.mlflow_run_id,
+            "origin": self.origin,
+            "feature_columns": list(self.feature_columns),
+            "trained_columns": {k: list(v) for k, v in self.trained_columns.items()},
+            "save_path": self.save_path,
+            "mlflow_experiment_id": self.mlflow_experiment_id,
+            "registered_name": self.registered_name,
+            "registered_version": self.registered_version,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelInfo:
+        version = data.get("version")
+        trained = data.get("trained_columns") or {}
         return cls(
             name=str(data["name"]),
-            version=str(data["version"]),
+            version=None if version is None else str(version),
             uri=data.get("uri"),
             framework=str(data.get("framework") or "spark-ml"),
             metrics={str(k): float(v) for k, v in (data.get("metrics") or {}).items()},
             params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
             mlflow_run_id=data.get("mlflow_run_id"),
+            origin=str(data.get("origin") or "record_model"),
+            feature_columns=tuple(str(c) for c in data.get("feature_columns") or ()),
+            trained_columns={str(k): tuple(str(c) for c in v) for k, v in trained.items()},
+            save_path=data.get("save_path"),
+            mlflow_experiment_id=data.get("mlflow_experiment_id"),
+            registered_name=data.get("registered_name"),
+            registered_version=data.get("registered_version"),
         )
 
 

@@ -15,13 +15,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from spark_lineage.model import InputDataset, LineageEvent, ModelInfo
+from spark_lineage.model_naming import model_version
 
 log = logging.getLogger(__name__)
 
 
 def record_model(
     name: str,
-    version: str,
+    version: str | int | None,
     training_data: Any,
     *,
     uri: str | None = None,
@@ -33,6 +34,7 @@ def record_model(
 
     Returns the event sent (or ``None`` when it could not be built); never raises into the job.
     The inputs are the datasets the DataFrame reads, with the exact versions Spark resolved.
+    ``version`` None: the next number for ``name``, assigned when the graph is written.
     """
     try:
         from spark_lineage.agent import LineageAgent, attach
@@ -43,7 +45,7 @@ def record_model(
             return None
         model = ModelInfo(
             name=name,
-            version=str(version),
+            version=model_version(explicit=version),
             uri=uri,
             framework=framework,
             metrics={str(k): float(v) for k, v in (metrics or {}).items()},

@@ -70,6 +70,7 @@ SCHEMA: tuple[SchemaRule, ...] = (
     SchemaRule("run_ended_at", "RANGE", "Run", "ended_at"),
     SchemaRule("run_event_time", "RANGE", "Run", "event_time"),
     SchemaRule("dataset_version_timestamp", "RANGE", "DatasetVersion", "timestamp"),
+    SchemaRule("model_name", "RANGE", "Model", "name"),
 )
 
 #: Indexes earlier versions created and the model no longer wants, dropped by ``ensure_schema``.
@@ -244,14 +245,23 @@ WRITE_MODEL = Query(
     "write_model",
     """
 MATCH (r:Run {run_id: $run_id})
-MERGE (m:Model {key: $model.key})
-WITH r, m, (m.recorded_at IS NULL OR $model.recorded_at >= m.recorded_at) AS newest
+OPTIONAL MATCH (same:Model {name: $model.name, event_id: $model.event_id})
+WITH r, same
+OPTIONAL MATCH (other:Model {name: $model.name})
+WITH r, same, max(toInteger(other.version)) AS top
+WITH r, coalesce($model.version, same.version, toString(coalesce(top, 0) + 1)) AS version
+MERGE (m:Model {key: $model.name + '@' + version})
+WITH r, m, version, (m.recorded_at IS NULL OR $model.recorded_at >= m.recorded_at) AS newest
 MERGE (m)-[:PRODUCED_BY]->(r)
-WITH m, newest
+WITH m, version, newest
 WHERE newest
-SET m.name = $model.name, m.version = $model.version, m.uri = $model.uri,
+SET m.name = $model.name, m.version = version, m.uri = $model.uri,
     m.framework = $model.framework, m.metrics = $model.metrics, m.params = $model.params,
-    m.mlflow_run_id = $model.mlflow_run_id, m.recorded_at = $model.recorded_at
+    m.mlflow_run_id = $model.mlflow_run_id, m.recorded_at = $model.recorded_at,
+    m.event_id = $model.event_id, m.origin = $model.origin,
+    m.mlflow_experiment_id = $model.mlflow_experiment_id,
+    m.registered_name = $model.registered_name, m.registered_version = $model.registered_version,
+    m.feature_columns = $model.feature_columns, m.save_path = $model.save_path
 WITH m
 OPTIONAL MATCH (m)-[old:TRAINED_ON|TRAINED_ON_DATASET]->()
 DELETE old
@@ -263,11 +273,15 @@ SET t.version_status = i.version_status
 WITH m, i
 WHERE i.version_key IS NOT NULL
 MATCH (v:DatasetVersion {key: i.version_key})
-MERGE (m)-[:TRAINED_ON]->(v)
+MERGE (m)-[t:TRAINED_ON]->(v)
+SET t.columns = i.columns
 """,
-    "A recorded model, the run that recorded it, and the exact dataset versions it trained on. "
-    "Recording the same name@version again replaces its training inputs (only with a recording "
-    "at least as new, so a replayed older event changes nothing).",
+    "A model version, the run that recorded it, and the exact dataset versions it trained on "
+    "(with the columns its features came from). Without a version, the next number of that "
+    "name (max numeric version + 1), unless this event (event_id) was written before: a "
+    "replayed event keeps the version it got. Recording the same name@version again replaces "
+    "its training inputs (only with a recording at least as new, so a replayed older event "
+    "changes nothing).",
 )
 
 # The aggregation shared by FEEDS and FEEDS_DATASET: first/last seen, distinct-run counter.

@@ -87,7 +87,11 @@ def event_rows(event: LineageEvent) -> EventRows:
 
 
 def _model_row(event: LineageEvent) -> Row | None:
-    """The (:Model) of a ``record_model`` event and the dataset versions it was trained on."""
+    """The (:Model) of a model event and the dataset versions it was trained on.
+
+    ``version`` None asks the writer for the next number of that name; ``event_id`` (the event's
+    run id) lets a replayed event find the version it was given the first time.
+    """
     model = event.model
     if model is None:
         return None
@@ -100,10 +104,11 @@ def _model_row(event: LineageEvent) -> Row | None:
                 "dataset_key": item.dataset.key,
                 "version_key": None if exact is None else version_key(item.dataset.key, exact),
                 "version_status": version.status if version else "unversioned",
+                "columns": list(model.trained_columns.get(item.dataset.key, ())) or None,
             }
         )
     return {
-        "key": model.key,
+        "event_id": event.run_id,
         "name": model.name,
         "version": model.version,
         "uri": model.uri,
@@ -111,6 +116,12 @@ def _model_row(event: LineageEvent) -> Row | None:
         "metrics": _json_or_none(model.metrics),
         "params": _json_or_none(model.params),
         "mlflow_run_id": model.mlflow_run_id,
+        "mlflow_experiment_id": model.mlflow_experiment_id,
+        "registered_name": model.registered_name,
+        "registered_version": model.registered_version,
+        "origin": model.origin,
+        "feature_columns": list(model.feature_columns) or None,
+        "save_path": model.save_path,
         "recorded_at": event.event_time_ms,
         "inputs": inputs,
     }

@@ -173,3 +173,41 @@ def test_a_read_version_and_an_event_without_fingerprints_set_no_fingerprints() 
     write = _write_row(rows)
     assert write["columns"] == ["customer", "total"]
     assert write["column_fingerprints"] is None  # recorded before fingerprints existed
+
+
+def test_a_model_without_a_version_leaves_its_number_to_the_writer_keyed_on_the_event() -> None:
+    from spark_lineage.model import ModelInfo
+
+    model = ModelInfo(
+        "churn",
+        None,
+        origin="fit_save",
+        feature_columns=("amount",),
+        trained_columns={ORDERS.key: ("amount",)},
+        save_path="/models/churn",
+    )
+    event = dataclasses.replace(report_event(run_id="run-9"), outputs=(), model=model)
+
+    row = event_rows(event).model
+
+    assert row is not None
+    assert row["version"] is None
+    assert row["event_id"] == "run-9"
+    assert (row["origin"], row["feature_columns"], row["save_path"]) == (
+        "fit_save",
+        ["amount"],
+        "/models/churn",
+    )
+    assert [(i["dataset_key"], i["version_key"], i["columns"]) for i in row["inputs"]] == [
+        (ORDERS.key, version_key(ORDERS.key, 7), ["amount"]),
+        (CUSTOMERS.key, None, None),
+    ]
+
+
+def test_a_model_event_survives_the_round_trip_through_the_spool_format() -> None:
+    from spark_lineage.model import LineageEvent, ModelInfo
+
+    model = ModelInfo("churn", None, origin="fit_save", trained_columns={ORDERS.key: ("a",)})
+    event = dataclasses.replace(report_event(), model=model)
+
+    assert LineageEvent.from_dict(event.to_dict()) == event

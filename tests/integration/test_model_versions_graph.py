@@ -1,0 +1,178 @@
+"""Model versions the writer numbers: an event without a version becomes ``<name>@<max + 1>``.
+
+The number is given when the event is written, not when it is made, so a job whose events wait in
+the spool still gets its model numbered; a replayed event keeps the number it got the first time.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from pathlib import Path
+from typing import Any
+
+import neo4j
+import pytest
+
+from spark_lineage.graph.connection import DriverOptions
+from spark_lineage.graph.settings import Neo4jSettings
+from spark_lineage.graph.writer import GraphWriter
+from spark_lineage.model import (
+    AppContext,
+    DatasetRef,
+    EventType,
+    InputDataset,
+    LineageEvent,
+    ModelInfo,
+    OutputDataset,
+    VersionInfo,
+)
+from spark_lineage.sinks.neo4j import Neo4jSink
+from spark_lineage.sinks.replay import replay_spool
+
+pytestmark = pytest.mark.neo4j
+
+
+def _event(
+    at: int,
+    *,
+    reads: tuple[tuple[DatasetRef, int], ...] = (),
+    writes: tuple[DatasetRef, int] | None = None,
+    model: ModelInfo | None = None,
+) -> LineageEvent:
+    return LineageEvent(
+        run_id=str(uuid.uuid4()),
+        event_type=EventType.COMPLETE,
+        job_namespace="itest-models",
+        job_name="train",
+        event_time_ms=at,
+        started_at_ms=at,
+        ended_at_ms=at,
+        app=AppContext(app_id="app-train", app_name="train"),
+        inputs=tuple(InputDataset(ds, version=VersionInfo(v)) for ds, v in reads),
+        outputs=(
+            (OutputDataset(writes[0], version=VersionInfo(writes[1], operation="WRITE")),)
+            if writes
+            else ()
+        ),
+        model=model,
+    )
+
+
+def _saved(name: str, version: str | None = None, **extra: Any) -> ModelInfo:
+    return ModelInfo(name, version, origin="fit_save", save_path=f"/models/{name}", **extra)
+
+
+def _versions(driver: neo4j.Driver, name: str) -> list[tuple[str, str]]:
+    records, _, _ = driver.execute_query(
+        "MATCH (m:Model {name: $name}) RETURN m.key AS key, m.version AS version ORDER BY key",
+        name=name,
+    )
+    return [(r["key"], r["version"]) for r in records]
+
+
+@pytest.fixture
+def name() -> str:
+    return f"churn-{uuid.uuid4().hex[:8]}"
+
+
+def test_models_saved_without_a_version_are_numbered_one_two_three(
+    driver: neo4j.Driver, name: str
+) -> None:
+    writer = GraphWriter(driver)
+    for at in (1_000, 2_000, 3_000):
+        writer.write(_event(at, model=_saved(name)))
+
+    assert _versions(driver, name) == [(f"{name}@1", "1"), (f"{name}@2", "2"), (f"{name}@3", "3")]
+
+
+def test_the_next_number_follows_the_highest_numeric_version_of_that_name(
+    driver: neo4j.Driver, name: str
+) -> None:
+    writer = GraphWriter(driver)
+    writer.write(_event(1_000, model=_saved(name, "4")))
+    writer.write(_event(2_000, model=_saved(name, "release-candidate")))
+    writer.write(_event(3_000, model=_saved(name)))
+    writer.write(_event(4_000, model=_saved(f"{name}-other")))
+
+    assert _versions(driver, name) == [
+        (f"{name}@4", "4"),
+        (f"{name}@5", "5"),
+        (f"{name}@release-candidate", "release-candidate"),
+    ]
+    assert _versions(driver, f"{name}-other") == [(f"{name}-other@1", "1")]
+
+
+def test_a_replayed_event_keeps_its_number_instead_of_making_a_new_version(
+    driver: neo4j.Driver, name: str
+) -> None:
+    first = _event(1_000, model=_saved(name))
+    second = _event(2_000, model=_saved(name))
+    GraphWriter(driver).write(first)
+    GraphWriter(driver).write(second)
+    # a writer that re-applies events it has seen (skip_applied=False) must not renumber them
+    again = GraphWriter(driver, skip_applied=False)
+    again.write(first)
+    again.write(second)
+
+    assert _versions(driver, name) == [(f"{name}@1", "1"), (f"{name}@2", "2")]
+
+
+def test_a_model_version_is_trained_on_the_exact_version_with_its_feature_columns(
+    driver: neo4j.Driver, name: str
+) -> None:
+    features = DatasetRef("file", f"/itest-models/{name}/features", "delta")
+    writer = GraphWriter(driver)
+    writer.write(_event(500, writes=(features, 3)))
+    model = _saved(
+        name,
+        feature_columns=("tenure", "spend"),
+        trained_columns={features.key: ("spend", "tenure")},
+    )
+    writer.write(_event(1_000, reads=((features, 3),), model=model))
+
+    records, _, _ = driver.execute_query(
+        "MATCH (m:Model {name: $name})-[t:TRAINED_ON]->(v:DatasetVersion) "
+        "RETURN m.origin AS origin, m.feature_columns AS features, m.save_path AS path, "
+        "v.key AS version, t.columns AS columns",
+        name=name,
+    )
+    assert [dict(r) for r in records] == [
+        {
+            "origin": "fit_save",
+            "features": ["tenure", "spend"],
+            "path": f"/models/{name}",
+            "version": f"{features.key}@v3",
+            "columns": ["spend", "tenure"],
+        }
+    ]
+
+
+def test_a_model_event_spooled_while_neo4j_is_down_is_numbered_when_replayed(
+    driver: neo4j.Driver, neo4j_uri: str, neo4j_auth: tuple[str, str], name: str, tmp_path: Path
+) -> None:
+    GraphWriter(driver).write(_event(1_000, model=_saved(name)))
+    user, password = neo4j_auth
+    down = Neo4jSettings(uri=f"bolt://127.0.0.1:{_unused_port()}", user=user, password=password)
+    sink = Neo4jSink(
+        down, tmp_path / "spool", options=DriverOptions(0.5, 0.5, 0.5), write_timeout_s=1.0
+    )
+    try:
+        sink.emit(_event(2_000, model=_saved(name)))
+        assert sink.flush(5) is False
+    finally:
+        sink.close(5)
+    assert sink.spooled == 1
+    assert _versions(driver, name) == [(f"{name}@1", "1")]
+
+    up = Neo4jSettings(uri=neo4j_uri, user=user, password=password)
+    report = replay_spool(up, tmp_path / "spool")
+
+    assert report.delivery.delivered == 1
+    assert _versions(driver, name) == [(f"{name}@1", "1"), (f"{name}@2", "2")]
+
+
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
