@@ -71,7 +71,16 @@ from spark_lineage.sinks.composite import CompositeSink
 from spark_lineage.sinks.ratelimit import RateLimitedLog
 from spark_lineage.sinks.registry import build_sinks
 
-__all__ = ["AgentHealth", "DisabledAgent", "LineageAgent", "attach", "detach", "new_run_id"]
+__all__ = [
+    "AgentHealth",
+    "DeferredEvent",
+    "DisabledAgent",
+    "LineageAgent",
+    "attach",
+    "attached_agent",
+    "detach",
+    "new_run_id",
+]
 
 log = logging.getLogger("spark_lineage")
 
@@ -158,6 +167,15 @@ class _FlushRequest:
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredEvent:
+    """An event the worker builds (py4j capture, lineage) so that the caller's thread only hands
+    over what it must read itself; ``build`` returns None when there is nothing to send."""
+
+    build: Callable[[], LineageEvent | None]
+    what: str
 
 
 _STOP = object()
@@ -318,7 +336,8 @@ class LineageAgent:
         if self._worker.is_alive():
             with self._queue.mutex:
                 waiting = sum(
-                    isinstance(item, PendingQuery | LineageEvent) for item in self._queue.queue
+                    isinstance(item, PendingQuery | LineageEvent | DeferredEvent)
+                    for item in self._queue.queue
                 )
             log.error(
                 "spark-lineage: the worker is still busy after %.1fs (a sink blocked?); sinks are "
@@ -354,7 +373,7 @@ class LineageAgent:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if isinstance(item, PendingQuery | LineageEvent):
+            if isinstance(item, PendingQuery | LineageEvent | DeferredEvent):
                 left += 1
             elif isinstance(item, _FlushRequest):
                 item.done.set()
@@ -449,6 +468,23 @@ class LineageAgent:
         )
         return False
 
+    def submit_later(self, deferred: DeferredEvent) -> bool:
+        """Queue an event for the worker to build and send, in order with the query events.
+        Never blocks: False (counted as skipped) when the queue is full or closed."""
+        if not self._closed and self._ensure_worker():
+            try:
+                self._queue.put_nowait(deferred)
+            except queue.Full:
+                pass
+            else:
+                return True
+        with self._count_lock:
+            self._skipped += 1
+        self._warn.warning(
+            "submit-skipped", "spark-lineage: queue full or agent closed; skipped %s", deferred.what
+        )
+        return False
+
     # --- listener side (Spark's thread) -----------------------------------------------------
 
     def offer(self, pending: PendingQuery) -> bool:
@@ -498,9 +534,11 @@ class LineageAgent:
                     self._process(item)
                 elif isinstance(item, LineageEvent):
                     self._emit(item)
+                elif isinstance(item, DeferredEvent):
+                    self._emit_deferred(item)
                 self._emit_all(self._coalescer.expired)
             except BaseException:  # the worker must survive anything a stage does
-                lost = isinstance(item, PendingQuery | LineageEvent)
+                lost = isinstance(item, PendingQuery | LineageEvent | DeferredEvent)
                 if lost:
                     with self._count_lock:  # counted first: the report below may itself fail
                         self._lost += 1
@@ -536,6 +574,19 @@ class LineageAgent:
                 self._emit(one)
         finally:
             self._worker_ns += time.perf_counter_ns() - started
+
+    def _emit_deferred(self, deferred: DeferredEvent) -> None:
+        try:
+            event = deferred.build()
+        except Exception:
+            with self._count_lock:
+                self._failed += 1
+            self._warn.warning(
+                "deferred", "spark-lineage: could not build %s", deferred.what, exc_info=True
+            )
+            return
+        if event is not None:
+            self._emit(event)
 
     def _emit_all(self, take: Callable[[], list[LineageEvent]]) -> None:
         for event in take():
@@ -697,6 +748,9 @@ class DisabledAgent:
     def submit(self, event: LineageEvent) -> bool:
         return False
 
+    def submit_later(self, deferred: DeferredEvent) -> bool:
+        return False
+
 
 _AGENTS: dict[int, LineageAgent] = {}
 _AGENTS_LOCK = threading.Lock()
@@ -732,7 +786,8 @@ def attach(
             agent = LineageAgent(spark, config, app, sinks, capture=capture, extract=extract)
             agent.start()
             _AGENTS[id(spark)] = agent
-            return agent
+        _install_ml_hook()
+        return agent
     except ConfigError as exc:
         _configure_logging("INFO")
         log.error("spark-lineage: disabled, invalid setting: %s", exc)
@@ -743,12 +798,29 @@ def attach(
         return DisabledAgent(f"could not attach: {exc}")
 
 
+def attached_agent(spark: Any) -> LineageAgent | None:
+    """The open agent attached to ``spark``, if any; never attaches one."""
+    with _AGENTS_LOCK:
+        agent = _AGENTS.get(id(spark))
+    return agent if agent is not None and not agent.closed else None
+
+
 def detach(spark: Any, timeout: float | None = None) -> None:
     """Close the agent attached to ``spark``, if any (flushes first)."""
     with _AGENTS_LOCK:
         agent = _AGENTS.pop(id(spark), None)
     if agent is not None:
         agent.close(timeout)
+
+
+def _install_ml_hook() -> None:
+    """Spark ML ``fit()`` + ``save()`` become Model versions once an agent is attached."""
+    try:
+        from spark_lineage.ml_hook import install
+
+        install()
+    except Exception:
+        log.warning("spark-lineage: saved Spark ML models are not recorded", exc_info=True)
 
 
 def _configure_logging(level: str) -> None:

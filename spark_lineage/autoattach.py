@@ -50,11 +50,21 @@ def install() -> None:
         sys.meta_path.insert(0, _SessionImportHook())
 
 
-class _LoaderWithPatch:
-    """Delegates to the real loader, then patches the freshly executed session module."""
+def when_imported(fullname: str, patch: Callable[[ModuleType], None]) -> None:
+    """Run ``patch`` on module ``fullname`` now if it is loaded, else right after its import."""
+    module = sys.modules.get(fullname)
+    if module is not None:
+        patch(module)
+    else:
+        sys.meta_path.insert(0, _ImportHook(fullname, patch))
 
-    def __init__(self, inner: Any) -> None:
+
+class _LoaderWithPatch:
+    """Delegates to the real loader, then patches the freshly executed module."""
+
+    def __init__(self, inner: Any, patch: Callable[[ModuleType], None]) -> None:
         self._inner = inner
+        self._patch = patch
 
     def create_module(self, spec: Any) -> ModuleType | None:
         create: Callable[[Any], ModuleType | None] | None = getattr(
@@ -64,17 +74,21 @@ class _LoaderWithPatch:
 
     def exec_module(self, module: ModuleType) -> None:
         self._inner.exec_module(module)
-        patch_session_module(module)
+        self._patch(module)
 
     def __getattr__(self, name: str) -> Any:  # get_source, get_filename... for tools
         return getattr(self._inner, name)
 
 
-class _SessionImportHook:
-    """A meta-path finder that only reacts to ``pyspark.sql.session``, then removes itself."""
+class _ImportHook:
+    """A meta-path finder that only reacts to one module, then removes itself."""
+
+    def __init__(self, fullname: str, patch: Callable[[ModuleType], None]) -> None:
+        self._fullname = fullname
+        self._patch = patch
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target: Any = None) -> Any:
-        if fullname != SESSION_MODULE:
+        if fullname != self._fullname:
             return None
         import contextlib
 
@@ -88,8 +102,15 @@ class _SessionImportHook:
             return None
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _LoaderWithPatch(spec.loader)  # type: ignore[assignment]
+        spec.loader = _LoaderWithPatch(spec.loader, self._patch)  # type: ignore[assignment]
         return spec
+
+
+class _SessionImportHook(_ImportHook):
+    """The start-up hook: patches ``pyspark.sql.session`` when it is imported."""
+
+    def __init__(self) -> None:
+        super().__init__(SESSION_MODULE, patch_session_module)
 
 
 def patch_session_module(module: ModuleType) -> None:

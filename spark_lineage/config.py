@@ -60,6 +60,8 @@ CORE_KEYS: Mapping[str, str] = {
     "log.level": "level of the agent's own log lines (DEBUG, INFO, WARNING, ERROR)",
     "application": "the application's name in job names (default: spark.app.name)",
     "lake.root": "path or URI under which outputs are named by their relative path in job names",
+    "model.name": "the name of the model versions a saved fit() records (default: the save path)",
+    "model.version": "the version of those model versions (default: the path, else the next one)",
 }
 
 
@@ -77,6 +79,8 @@ class AgentConfig:
     log_level: str = "INFO"
     application: str | None = None
     lake_root: str | None = None
+    model_name: str | None = None
+    model_version: str | None = None
     sink_values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     capture_values: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -161,6 +165,8 @@ def load_config(
         log_level=_log_level(raw("log.level")),
         application=_optional_nonblank("application", raw("application")),
         lake_root=_optional_nonblank("lake.root", raw("lake.root")),
+        model_name=_optional_nonblank("model.name", raw("model.name")),
+        model_version=_optional_nonblank("model.version", raw("model.version")),
         sink_values=sink_values,
         capture_values=capture_values,
         env=environ,

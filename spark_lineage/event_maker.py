@@ -89,8 +89,15 @@ class EventMaker:
             namer=self.namer,
         )
 
-    def for_model(self, model: ModelInfo, inputs: tuple[InputDataset, ...]) -> LineageEvent:
-        """The event of a trained model: job ``<application>.train.<model>``, read inputs only."""
+    def for_model(
+        self,
+        model: ModelInfo,
+        inputs: tuple[InputDataset, ...],
+        *,
+        function_name: str = "record_model",
+    ) -> LineageEvent:
+        """The event of a trained model: job ``<application>.train.<model>``, read inputs only
+        (``function_name``: ``record_model``, or ``fit`` for a model found from fit + save)."""
         application = self.namer.application
         scoped = scope_memory_sources(QueryLineage(inputs=inputs), application).inputs
         now = int(time.time() * 1000)
@@ -104,7 +111,7 @@ class EventMaker:
             ended_at_ms=now,
             app=self.app,
             inputs=scoped,
-            function_name="record_model",
+            function_name=function_name,
             parent_run_id=self.app_run_id,
             model=model,
             application=application,

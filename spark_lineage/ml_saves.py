@@ -8,8 +8,8 @@ such they added about a dozen Dataset nodes per saved model. This module recogni
 events alone (no file-system call): a metadata write marks its folder as a model folder, and
 every later write inside a model folder of the same application is a model file.
 
-The saved folders are remembered (:attr:`ModelSaveFilter.model_folders`), which is where a Model
-version node can come from (the model issue builds on it).
+The saved folders are remembered (:attr:`ModelSaveFilter.model_folders`). The Model version of a
+save comes from :mod:`spark_lineage.ml_hook`, which sees the ``save()`` call itself.
 """
 
 from __future__ import annotations

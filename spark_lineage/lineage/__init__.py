@@ -8,7 +8,7 @@ plan-node family in :mod:`.rules`), then reads off each written column's sources
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from spark_lineage.lineage.context import LineageContext
 from spark_lineage.lineage.delta_versions import attach_versions
@@ -16,6 +16,7 @@ from spark_lineage.lineage.fingerprint import column_fingerprint
 from spark_lineage.lineage.origins import Origin
 from spark_lineage.lineage.resolve import PlanResolver
 from spark_lineage.lineage.rules import FALLBACK, RULES, WRITE_RULES
+from spark_lineage.lineage.rules._common import pick_by_name
 from spark_lineage.lineage.rules.writes import WriteResult
 from spark_lineage.lineage.schema import type_name
 from spark_lineage.lineage.tree import PlanNode, build_plan
@@ -29,10 +30,11 @@ from spark_lineage.model import (
     SchemaField,
     Transformation,
     TransformationSubtype,
+    TransformationType,
 )
 from spark_lineage.write_commands import write_step
 
-__all__ = ["extract_lineage"]
+__all__ = ["extract_lineage", "extract_training_lineage"]
 
 
 def extract_lineage(plan: CapturedPlan) -> QueryLineage:
@@ -65,6 +67,32 @@ def extract_lineage(plan: CapturedPlan) -> QueryLineage:
         write_step=write_step(plan.facts.get("write")),
     )
     return attach_versions(lineage, plan.facts)
+
+
+def extract_training_lineage(
+    plan: CapturedPlan, feature_columns: Sequence[str]
+) -> tuple[QueryLineage, dict[str, tuple[str, ...]]]:
+    """The inputs (with versions) of a training DataFrame's plan, and per input dataset key the
+    columns the values of ``feature_columns`` (names of the DataFrame's columns) come from.
+
+    Only DIRECT sources count (a filter's column decides which rows, it is no feature).
+    """
+    if not plan.nodes:
+        return QueryLineage(warnings=("empty plan",)), {}
+    resolver = PlanResolver(RULES, FALLBACK, plan.facts)
+    ctx = resolver.ctx
+    result = resolver.resolve(build_plan(plan.nodes))
+    found: dict[str, set[str]] = {}
+    for attr in pick_by_name(result.output, feature_columns):
+        if attr is None:
+            continue
+        for source, subtype, _ in ctx.origins_of(attr.expr_id):
+            if subtype.type is TransformationType.DIRECT:
+                column = _column(ctx, source)
+                found.setdefault(column.dataset.key, set()).add(column.name)
+    lineage = QueryLineage(inputs=_inputs(ctx), warnings=tuple(ctx.warnings))
+    sources = {key: tuple(sorted(names)) for key, names in found.items()}
+    return attach_versions(lineage, plan.facts), sources
 
 
 def _is_other_command(root: PlanNode) -> bool:

@@ -49,6 +49,8 @@ BAD_VALUES: list[tuple[str, str, str]] = [
     ("spark.lineage.log.level", "LOUD", "must be one of DEBUG, INFO, WARNING, ERROR"),
     ("spark.lineage.application", "  ", "must not be blank"),
     ("spark.lineage.lake.root", "", "must not be blank"),
+    ("spark.lineage.model.name", " ", "must not be blank"),
+    ("spark.lineage.model.version", "", "must not be blank"),
     ("spark.lineage.queue.sise", "10", "no sink type 'queue'"),
     ("spark.lineage.enable", "true", "did you mean spark.lineage.enabled"),
     ("spark.lineage.openlineage.fsync", "always", "must be true or false"),

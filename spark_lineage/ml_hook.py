@@ -1,0 +1,261 @@
+"""Model versions with no code change: a Spark ML ``fit()`` followed by ``save()`` of its model.
+
+Once an agent is attached in the process (:func:`install`, called by ``attach``), three entry
+points of ``pyspark.ml`` are wrapped, once, when ``pyspark.ml`` is (or gets) imported:
+
+* ``Estimator.fit``: remembers on the fitted model the training DataFrame's ``QueryExecution``
+  (one py4j call on the caller's thread; its analyzed plan pins the Delta versions read, time
+  travel included) and the feature columns the estimator uses (the ``inputCol``, ``inputCols`` and
+  ``featuresCol`` of its stages that are columns of the DataFrame, else all its columns).
+* ``JavaMLWriter.__init__``: keeps the instance a Java writer saves (Python writers keep it as
+  ``instance`` already), so ``model.write().overwrite().save(p)`` is seen as well as
+  ``model.save(p)`` (which goes through the writer).
+* ``MLWriter.save`` and the ``save`` overrides of its subclasses: after a successful save of a
+  remembered model, a Model version event goes to the agent's worker, which captures the plan,
+  derives the inputs and the columns the features come from, and sends the event like any other.
+
+Only the outermost ``fit`` and ``save`` of a thread count: a ``Pipeline`` fits and saves its
+stages through the same methods. Name and version follow :mod:`spark_lineage.model_naming`; a
+version left None is numbered by the graph writer. The model's own files are filtered out of the
+datasets by :mod:`spark_lineage.ml_saves`.
+
+The wrappers keep the original's signature (``functools.wraps``) and return value, call the
+original unchanged when no agent is attached to the DataFrame's session, and never raise into the
+job: a failure of the lineage part logs one warning.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from spark_lineage.model import LineageEvent, ModelInfo
+from spark_lineage.model_naming import model_name, model_version
+
+log = logging.getLogger(__name__)
+
+ML_MODULE = "pyspark.ml"
+_WRAPPED = "_spark_lineage_wrapped"
+_TRAINING = "_spark_lineage_training"
+_INSTANCE = "_spark_lineage_instance"
+_FEATURE_PARAMS = ("inputCol", "inputCols", "featuresCol")
+
+_installed = False
+_install_lock = threading.Lock()
+_depth = threading.local()
+
+
+@dataclass(frozen=True, slots=True)
+class Training:
+    """What a ``fit()`` leaves on its model: the session, the training plan, the features."""
+
+    session: Any
+    query_execution: Any
+    feature_columns: tuple[str, ...]
+
+
+def install() -> None:
+    """Wrap the ``pyspark.ml`` entry points now, or when ``pyspark.ml`` is imported (once)."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        _installed = True
+    from spark_lineage.autoattach import when_imported
+
+    when_imported(ML_MODULE, patch_ml)
+
+
+def patch_ml(module: ModuleType | None = None) -> None:
+    """Wrap ``Estimator.fit``, ``JavaMLWriter.__init__`` and the writers' ``save`` (idempotent);
+    never raises."""
+    try:
+        from pyspark.ml.base import Estimator
+        from pyspark.ml.util import JavaMLWriter, MLWriter
+
+        _wrap(Estimator, "fit", _fit_wrapper)
+        _wrap(JavaMLWriter, "__init__", _writer_init_wrapper)
+        for writer_class in (MLWriter, *_subclasses(MLWriter)):
+            if "save" in vars(writer_class):
+                _wrap(writer_class, "save", _save_wrapper)
+    except Exception:
+        log.warning("spark-lineage: could not follow Spark ML saves", exc_info=True)
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    sub: type
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _wrap(cls: type, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    original = vars(cls)[name]
+    if getattr(original, _WRAPPED, False):
+        return
+    wrapper = functools.wraps(original)(make(original))
+    setattr(wrapper, _WRAPPED, True)
+    setattr(cls, name, wrapper)
+
+
+@contextmanager
+def _nested(kind: str) -> Iterator[bool]:
+    """True for the outermost ``kind`` call of this thread."""
+    level = getattr(_depth, kind, 0)
+    setattr(_depth, kind, level + 1)
+    try:
+        yield level == 0
+    finally:
+        setattr(_depth, kind, level)
+
+
+# --- fit ------------------------------------------------------------------------------------
+
+
+def _fit_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
+    def fit(self: Any, dataset: Any, *args: Any, **kwargs: Any) -> Any:
+        with _nested("fit") as outermost:
+            fitted = original(self, dataset, *args, **kwargs)
+        if outermost:
+            _remember_training(self, dataset, fitted)
+        return fitted
+
+    return fit
+
+
+def _remember_training(estimator: Any, dataset: Any, fitted: Any) -> None:
+    try:
+        from spark_lineage.agent import attached_agent
+
+        session = dataset.sparkSession
+        if attached_agent(session) is None:
+            return
+        training = Training(
+            session=session,
+            query_execution=dataset._jdf.queryExecution(),
+            feature_columns=feature_columns(estimator, list(dataset.columns)),
+        )
+        for model in fitted if isinstance(fitted, list) else [fitted]:
+            setattr(model, _TRAINING, training)
+    except Exception:
+        log.warning("spark-lineage: could not follow a Spark ML fit()", exc_info=True)
+
+
+def feature_columns(estimator: Any, columns: Sequence[str]) -> tuple[str, ...]:
+    """The DataFrame columns the estimator's stages read as features (``inputCol``,
+    ``inputCols``, ``featuresCol``), in stage order; all of ``columns`` when none is named."""
+    by_name = {c.lower(): c for c in columns}
+    found: dict[str, None] = {}
+    for stage in _stages(estimator):
+        for param in _FEATURE_PARAMS:
+            for name in _param_values(stage, param):
+                column = by_name.get(name.lower())
+                if column is not None:
+                    found[column] = None
+    return tuple(found) if found else tuple(columns)
+
+
+def _stages(estimator: Any) -> list[Any]:
+    get_stages = getattr(estimator, "getStages", None)
+    return list(get_stages()) if callable(get_stages) else [estimator]
+
+
+def _param_values(stage: Any, name: str) -> list[str]:
+    has_param = getattr(stage, "hasParam", None)
+    if not callable(has_param) or not has_param(name) or not stage.isDefined(name):
+        return []
+    value = stage.getOrDefault(name)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return []
+
+
+# --- save -----------------------------------------------------------------------------------
+
+
+def _writer_init_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
+    def __init__(self: Any, instance: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, instance, *args, **kwargs)
+        try:
+            setattr(self, _INSTANCE, instance)
+        except Exception:
+            log.warning("spark-lineage: could not follow a Spark ML writer", exc_info=True)
+
+    return __init__
+
+
+def _save_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
+    def save(self: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+        with _nested("save") as outermost:
+            result = original(self, path, *args, **kwargs)
+        if outermost:
+            _record_save(self, path)
+        return result
+
+    return save
+
+
+def _record_save(writer: Any, path: Any) -> None:
+    try:
+        from spark_lineage.agent import DeferredEvent, attached_agent
+
+        instance = getattr(writer, "instance", None)
+        if instance is None:
+            instance = getattr(writer, _INSTANCE, None)
+        training: Training | None = getattr(instance, _TRAINING, None)
+        if training is None:
+            return  # an estimator, or a model this process did not fit: no new version
+        agent = attached_agent(training.session)
+        if agent is None:
+            return
+        model = ModelInfo(
+            name=model_name(explicit=agent.config.model_name, mlflow_name=None, save_path=path),
+            version=model_version(
+                explicit=agent.config.model_version, mlflow_version=None, save_path=path
+            ),
+            uri=str(path),
+            framework="spark-ml",
+            origin="fit_save",
+            feature_columns=training.feature_columns,
+        )
+        build = functools.partial(_model_event, agent, training, model)
+        agent.submit_later(DeferredEvent(build, f"model {model.name} saved to {path}"))
+    except Exception:
+        log.warning("spark-lineage: could not record a saved Spark ML model", exc_info=True)
+
+
+def _model_event(agent: Any, training: Training, model: ModelInfo) -> LineageEvent:
+    """On the worker: capture the training plan, find its inputs and feature sources."""
+    import dataclasses
+
+    from spark_lineage.capture.plan import capture_plan
+    from spark_lineage.lineage import extract_training_lineage
+
+    plan = capture_plan(training.query_execution, "fit")
+    lineage, sources = extract_training_lineage(plan, training.feature_columns)
+    located = dataclasses.replace(
+        model,
+        save_path=_qualified(training.session, model.uri or ""),
+        trained_columns=sources,
+    )
+    event: LineageEvent = agent.events.for_model(located, lineage.inputs, function_name="fit")
+    return event
+
+
+def _qualified(session: Any, path: str) -> str:
+    """The save path as Hadoop resolves it (scheme and absolute path), else as given."""
+    try:
+        jvm = session._jvm
+        hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+        fs = hadoop_path.getFileSystem(session._jsc.hadoopConfiguration())
+        return str(fs.makeQualified(hadoop_path).toString())
+    except Exception:
+        return path

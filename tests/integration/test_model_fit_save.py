@@ -1,0 +1,109 @@
+"""Model versions with no code change: ``fit()`` + ``save()`` in an unmodified ``spark-submit`` job.
+
+The job (``tests/jobs/train_model_job.py``) has no lineage code: lineage is on by ``--conf`` only.
+It fits a VectorAssembler + LogisticRegression pipeline on a Delta version read with time travel
+and saves the model to the same folder in both runs. The graph then holds two versions of the
+model (named after its folder), numbered 1 and 2 by the writer, each trained on the exact version
+it read, with the feature columns the pipeline used, and none of the model's files as datasets.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import neo4j
+import pytest
+from spark_submit import BIN, lineage_env, spark_submit
+
+from spark_lineage.tools.spark_conf import delta_spark_conf
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.neo4j,
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+]
+
+JOB = Path(__file__).resolve().parents[1] / "jobs" / "train_model_job.py"
+
+
+def _train(
+    uri: str, env: dict[str, str], work: Path, name: str, commits: int, version: int
+) -> None:
+    conf = {
+        **delta_spark_conf(),
+        "spark.lineage.enabled": "true",  # the one line (plus where the graph is)
+        "spark.lineage.neo4j.uri": uri,
+        "spark.lineage.namespace": f"fit-save-{name}",
+    }
+    args = [str(work), str(commits), str(version), name]
+    spark_submit(JOB, args, conf, env, done_line=f"DONE {version}")
+
+
+def _models(driver: neo4j.Driver, save_path: str) -> list[dict[str, Any]]:
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (m:Model {save_path: $path})
+        OPTIONAL MATCH (m)-[t:TRAINED_ON]->(v:DatasetVersion)
+        RETURN m.key AS key, m.version AS version, m.origin AS origin,
+               m.feature_columns AS features, collect([v.key, t.columns]) AS trained_on
+        ORDER BY key
+        """,
+        path=save_path,
+    )
+    return [dict(r) for r in records]
+
+
+def test_two_runs_that_fit_and_save_make_model_versions_1_and_2_on_the_versions_they_read(
+    tmp_path: Path, neo4j_uri: str, neo4j_auth: tuple[str, str], driver: neo4j.Driver
+) -> None:
+    name = f"churn-{uuid.uuid4().hex[:8]}"  # model names are global in the graph
+    env = lineage_env(neo4j_auth, tmp_path / "spool")
+    features = f"file::{tmp_path / 'features'}"
+    models = tmp_path / "models"
+
+    _train(neo4j_uri, env, tmp_path, name, commits=2, version=0)  # writes v0 and v1; model.save
+    _train(neo4j_uri, env, tmp_path, name, commits=1, version=1)  # writes v2; write().overwrite()
+
+    assert _models(driver, f"file:{models / name}") == [
+        {
+            "key": f"{name}@1",
+            "version": "1",
+            "origin": "fit_save",
+            "features": ["tenure", "spend_k"],
+            "trained_on": [[f"{features}@v0", ["spend", "tenure"]]],
+        },
+        {
+            "key": f"{name}@2",
+            "version": "2",
+            "origin": "fit_save",
+            "features": ["tenure", "spend_k"],
+            "trained_on": [[f"{features}@v1", ["spend", "tenure"]]],
+        },
+    ]
+    stage_files, _, _ = driver.execute_query(
+        "MATCH (d:Dataset) WHERE d.key STARTS WITH $models RETURN d.key AS key",
+        models=f"file::{models}",
+    )
+    assert [r["key"] for r in stage_files] == []
+
+    tree = _cli(env, "reproduce", f"model:{name}@2", "--format", "json", "--uri", neo4j_uri)
+    assert tree["key"] == f"{name}@2"
+    assert [(i["dataset"], i["version"]) for i in tree["inputs"]] == [(features, 1)]
+
+
+def _cli(env: dict[str, str], *args: str) -> Any:
+    done = subprocess.run(
+        [str(BIN / "spark-lineage"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

@@ -1,0 +1,53 @@
+"""An ordinary Spark ML training job with no lineage code: a pipeline fitted on a Delta version.
+
+Usage: train_model_job.py <work dir> <commits> <version> <model>. Appends <commits> batches of
+customers to the Delta table <work dir>/features, reads its version <version> back with time
+travel, fits a VectorAssembler + LogisticRegression pipeline on it and saves the model to
+<work dir>/models/<model> (``model.save`` on a new folder, ``write().overwrite().save`` over an
+existing one). Prints ``DONE <version>``.
+"""
+
+import os
+import sys
+
+from pyspark.ml import Pipeline
+from pyspark.ml.classification import LogisticRegression
+from pyspark.ml.feature import VectorAssembler
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+
+def append_customers(spark: SparkSession, table: str, batch: int) -> None:
+    rows = [(batch * 100 + i, i % 24, 50.0 * i + batch, i % 5, i % 2) for i in range(20)]
+    frame = spark.createDataFrame(rows, "id long, tenure int, spend double, region int, label int")
+    frame.write.format("delta").mode("append").save(table)
+
+
+def train(spark: SparkSession, work_dir: str, commits: int, version: int, name: str) -> None:
+    table = f"{work_dir}/features"
+    for batch in range(commits):
+        append_customers(spark, table, batch)
+    training = (
+        spark.read.format("delta")
+        .option("versionAsOf", version)
+        .load(table)
+        .withColumn("spend_k", F.col("spend") / 1000)
+    )
+    pipeline = Pipeline(
+        stages=[
+            VectorAssembler(inputCols=["tenure", "spend_k"], outputCol="features"),
+            LogisticRegression(featuresCol="features", labelCol="label", maxIter=5),
+        ]
+    )
+    model = pipeline.fit(training)
+    target = f"{work_dir}/models/{name}"
+    if os.path.exists(target):
+        model.write().overwrite().save(target)
+    else:
+        model.save(target)
+    print("DONE", version)
+
+
+if __name__ == "__main__":
+    session = SparkSession.builder.appName("churn-training").getOrCreate()
+    train(session, sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
