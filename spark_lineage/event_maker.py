@@ -95,14 +95,16 @@ class EventMaker:
         inputs: tuple[InputDataset, ...],
         *,
         function_name: str = "record_model",
+        run_id: str | None = None,
     ) -> LineageEvent:
         """The event of a trained model: job ``<application>.train.<model>``, read inputs only
-        (``function_name``: ``record_model``, or ``fit`` for a model found from fit + save)."""
+        (``function_name``: ``record_model``, or ``fit`` for a model found from fit + save;
+        ``run_id``: one chosen beforehand, else a new one)."""
         application = self.namer.application
         scoped = scope_memory_sources(QueryLineage(inputs=inputs), application).inputs
         now = int(time.time() * 1000)
         return LineageEvent(
-            run_id=new_run_id(),
+            run_id=run_id or new_run_id(),
             event_type=EventType.COMPLETE,
             job_namespace=self.namespace,
             job_name=training_job_name(application, model.name),

@@ -31,7 +31,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -51,13 +51,27 @@ _install_lock = threading.Lock()
 _depth = threading.local()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Training:
-    """What a ``fit()`` leaves on its model: the session, the training plan, the features."""
+    """What a ``fit()`` leaves on its model and on its training DataFrame: the session, the
+    training plan, the features; then the events of its saves, and whether ``record_model``
+    took it over (its explicit name wins: the saves then record nothing of their own)."""
 
     session: Any
     query_execution: Any
     feature_columns: tuple[str, ...]
+    saved_event_ids: list[str] = field(default_factory=list)
+    recorded: bool = False
+
+
+def claim_training(dataframe: Any) -> str | None:
+    """For ``record_model``: take over the model fitted on ``dataframe`` (if one was). Later saves
+    record nothing; returns the event of the save already sent, whose version it replaces."""
+    training: Training | None = getattr(dataframe, _TRAINING, None)
+    if training is None:
+        return None
+    training.recorded = True
+    return training.saved_event_ids[-1] if training.saved_event_ids else None
 
 
 def install() -> None:
@@ -143,6 +157,7 @@ def _remember_training(estimator: Any, dataset: Any, fitted: Any) -> None:
         )
         for model in fitted if isinstance(fitted, list) else [fitted]:
             setattr(model, _TRAINING, training)
+        setattr(dataset, _TRAINING, training)  # record_model(training_data=...) finds it here
     except Exception:
         log.warning("spark-lineage: could not follow a Spark ML fit()", exc_info=True)
 
@@ -206,13 +221,14 @@ def _save_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
 def _record_save(writer: Any, path: Any) -> None:
     try:
         from spark_lineage.agent import DeferredEvent, attached_agent
+        from spark_lineage.events import new_run_id
 
         instance = getattr(writer, "instance", None)
         if instance is None:
             instance = getattr(writer, _INSTANCE, None)
         training: Training | None = getattr(instance, _TRAINING, None)
-        if training is None:
-            return  # an estimator, or a model this process did not fit: no new version
+        if training is None or training.recorded:
+            return  # an estimator, a model this process did not fit, or one record_model names
         agent = attached_agent(training.session)
         if agent is None:
             return
@@ -226,16 +242,23 @@ def _record_save(writer: Any, path: Any) -> None:
             origin="fit_save",
             feature_columns=training.feature_columns,
         )
-        build = functools.partial(_model_event, agent, training, model)
+        event_id = new_run_id()
+        training.saved_event_ids.append(event_id)
+        build = functools.partial(_model_event, agent, training, model, event_id)
         agent.submit_later(DeferredEvent(build, f"model {model.name} saved to {path}"))
     except Exception:
         log.warning("spark-lineage: could not record a saved Spark ML model", exc_info=True)
 
 
-def _model_event(agent: Any, training: Training, model: ModelInfo) -> LineageEvent:
-    """On the worker: capture the training plan, find its inputs and feature sources."""
+def _model_event(
+    agent: Any, training: Training, model: ModelInfo, event_id: str
+) -> LineageEvent | None:
+    """On the worker: capture the training plan, find its inputs and feature sources (nothing
+    when ``record_model`` took the model over in the meantime)."""
     import dataclasses
 
+    if training.recorded:
+        return None
     from spark_lineage.capture.plan import capture_plan
     from spark_lineage.lineage import extract_training_lineage
 
@@ -246,7 +269,9 @@ def _model_event(agent: Any, training: Training, model: ModelInfo) -> LineageEve
         save_path=_qualified(training.session, model.uri or ""),
         trained_columns=sources,
     )
-    event: LineageEvent = agent.events.for_model(located, lineage.inputs, function_name="fit")
+    event: LineageEvent = agent.events.for_model(
+        located, lineage.inputs, function_name="fit", run_id=event_id
+    )
     return event
 
 

@@ -441,6 +441,9 @@ class ModelInfo:
     mlflow_experiment_id: str | None = None
     registered_name: str | None = None
     registered_version: str | None = None
+    #: The event of a ``fit_save`` version this recording stands for (``record_model`` called
+    #: with the training DataFrame of a model already saved): the writer removes that version.
+    replaces_event_id: str | None = None
 
     @property
     def key(self) -> str | None:
@@ -463,6 +466,7 @@ class ModelInfo:
             "mlflow_experiment_id": self.mlflow_experiment_id,
             "registered_name": self.registered_name,
             "registered_version": self.registered_version,
+            "replaces_event_id": self.replaces_event_id,
         }
 
     @classmethod
@@ -484,6 +488,7 @@ class ModelInfo:
             mlflow_experiment_id=data.get("mlflow_experiment_id"),
             registered_name=data.get("registered_name"),
             registered_version=data.get("registered_version"),
+            replaces_event_id=data.get("replaces_event_id"),
         )
 
 

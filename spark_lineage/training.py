@@ -43,6 +43,8 @@ def record_model(
         if not isinstance(agent, LineageAgent):
             log.warning("spark-lineage: model %s@%s not recorded: agent disabled", name, version)
             return None
+        from spark_lineage.ml_hook import claim_training
+
         model = ModelInfo(
             name=name,
             version=model_version(explicit=version),
@@ -51,6 +53,7 @@ def record_model(
             metrics={str(k): float(v) for k, v in (metrics or {}).items()},
             params={str(k): str(v) for k, v in (params or {}).items()},
             mlflow_run_id=_mlflow_run_id(),  # on the caller's thread: MLflow's run is per thread
+            replaces_event_id=claim_training(training_data),
         )
         event = agent.events.for_model(model, _training_inputs(training_data))
         agent.submit(event)

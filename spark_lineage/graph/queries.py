@@ -245,6 +245,11 @@ WRITE_MODEL = Query(
     "write_model",
     """
 MATCH (r:Run {run_id: $run_id})
+CALL {
+  OPTIONAL MATCH (replaced:Model {event_id: $model.replaces_event_id})
+  WHERE replaced.origin = 'fit_save'
+  DETACH DELETE replaced
+}
 OPTIONAL MATCH (same:Model {name: $model.name, event_id: $model.event_id})
 WITH r, same
 OPTIONAL MATCH (other:Model {name: $model.name})
@@ -277,7 +282,8 @@ MERGE (m)-[t:TRAINED_ON]->(v)
 SET t.columns = i.columns
 """,
     "A model version, the run that recorded it, and the exact dataset versions it trained on "
-    "(with the columns its features came from). Without a version, the next number of that "
+    "(with the columns its features came from). A record_model event for a model already saved "
+    "removes the fit_save version it stands for. Without a version, the next number of that "
     "name (max numeric version + 1), unless this event (event_id) was written before: a "
     "replayed event keeps the version it got. Recording the same name@version again replaces "
     "its training inputs (only with a recording at least as new, so a replayed older event "

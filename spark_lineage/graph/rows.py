@@ -122,6 +122,7 @@ def _model_row(event: LineageEvent) -> Row | None:
         "origin": model.origin,
         "feature_columns": list(model.feature_columns) or None,
         "save_path": model.save_path,
+        "replaces_event_id": model.replaces_event_id,
         "recorded_at": event.event_time_ms,
         "inputs": inputs,
     }

@@ -176,3 +176,20 @@ def _unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_a_record_model_event_replaces_the_fit_save_version_it_stands_for(
+    driver: neo4j.Driver, name: str
+) -> None:
+    writer = GraphWriter(driver)
+    saved = _event(1_000, model=_saved(name))
+    writer.write(saved)
+    explicit = ModelInfo(f"{name}-explicit", "1", replaces_event_id=saved.run_id)
+    writer.write(_event(2_000, model=explicit))
+    # only a fit_save version is replaced: a record_model one with that event id stays
+    kept = _event(3_000, model=ModelInfo(name, "9"))
+    writer.write(kept)
+    writer.write(_event(4_000, model=ModelInfo(f"{name}-x", "1", replaces_event_id=kept.run_id)))
+
+    assert _versions(driver, name) == [(f"{name}@9", "9")]
+    assert _versions(driver, f"{name}-explicit") == [(f"{name}-explicit@1", "1")]

@@ -170,3 +170,30 @@ def test_saving_a_model_this_process_did_not_fit_records_nothing(agent: FakeAgen
     Writer(Fitted()).save("/models/loaded")
 
     assert agent.deferred == []
+
+
+def test_record_model_on_the_training_data_takes_over_a_model_saved_before(
+    agent: FakeAgent,
+) -> None:
+    data = FakeDataset(["a"])
+    Writer(Trainer().fit(data)).save("/models/churn")
+    saved_event_id = agent.deferred[0].build.args[3]
+
+    assert ml_hook.claim_training(data) == saved_event_id
+    assert agent.deferred[0].build() is None  # not built yet: the save sends nothing of its own
+
+
+def test_after_record_model_took_the_training_over_a_save_records_nothing(
+    agent: FakeAgent,
+) -> None:
+    data = FakeDataset(["a"])
+    model = Trainer().fit(data)
+
+    assert ml_hook.claim_training(data) is None
+    Writer(model).save("/models/churn")
+
+    assert agent.deferred == []
+
+
+def test_record_model_on_data_nobody_fitted_takes_over_nothing() -> None:
+    assert ml_hook.claim_training(FakeDataset(["a"])) is None
