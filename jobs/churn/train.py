@@ -1,8 +1,10 @@
 """Churn pipeline, step 4: train a churn model on one exact version of the feature table.
 
 ``--features-version`` pins the Delta version trained on (time travel), so the model can be
-rebuilt later from the same data. ``spark_lineage.record_model`` links the model to the exact
-dataset versions it read; with MLflow installed, the active MLflow run is picked up as well.
+rebuilt later from the same data. The job has no lineage code: with the agent's one config line,
+``fit()`` followed by ``save()`` records the model version (named ``churn-model``, version N from
+the save path ``models/churn-model/vN``), trained on the exact Delta versions the fit read, with
+its feature columns (docs/models.md).
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from pyspark.ml.classification import LogisticRegression
 from pyspark.ml.evaluation import BinaryClassificationEvaluator
 from pyspark.ml.feature import OneHotEncoder, StringIndexer, VectorAssembler
 from pyspark.sql import SparkSession
-
-from spark_lineage import record_model
 
 NUMERIC = [
     "monthly_fee",
@@ -63,16 +63,8 @@ def main() -> None:
     model = pipeline.fit(train)
     auc = BinaryClassificationEvaluator(labelCol="churned").evaluate(model.transform(test))
 
-    model_uri = f"{args.root}/models/churn/{args.model_version}"
+    model_uri = f"{args.root}/models/churn-model/v{args.model_version}"
     model.write().overwrite().save(model_uri)
-    record_model(
-        name="churn-model",
-        version=args.model_version,
-        training_data=train,
-        uri=model_uri,
-        metrics={"auc": round(auc, 4)},
-        params={"maxIter": 20, "features_version": version},
-    )
     print(json.dumps({"model": model_uri, "features_version": version, "auc": round(auc, 4)}))
     spark.stop()
 

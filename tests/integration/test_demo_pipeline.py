@@ -1,10 +1,12 @@
 """The README's main job, end to end: the churn pipeline as separate spark-submit jobs.
 
 Lineage is turned on by the one config line only (``jobs/run_pipeline.py`` adds
-``--conf spark.lineage.enabled=true`` and the Neo4j URI; the jobs import nothing of ours except
-``record_model`` in the training job). The training job runs on ``local-cluster``. The graph in
-the real Neo4j must then answer the product's questions exactly: which raw table versions trained
-the model, which versions built the second day's features, and what depends on the raw email.
+``--conf spark.lineage.enabled=true`` and the Neo4j URI; the jobs import nothing of ours, and
+the two model versions come from ``fit()`` + ``save()``). The first training job runs on
+``local-cluster``. The graph in the real Neo4j must then answer the product's questions exactly:
+which raw table versions trained the model, which versions built the second day's features, what
+depends on the raw email, how the features changed (history) and what changed between model v1
+and v2 (diff).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import neo4j
 import pytest
@@ -174,3 +177,77 @@ def test_in_memory_sources_belong_to_the_application_that_made_them(
     for source, apps in readers:
         assert len(apps) == 1, f"{source} is shared by {apps}"
         assert source.startswith(apps[0].replace("-", "_") + "/"), (source, apps)
+
+
+def _cli_json(
+    neo4j_uri: str, neo4j_auth: tuple[str, str], tmp_path: Path, *args: str
+) -> dict[str, Any]:
+    """``spark-lineage ARGS --format json`` as the user runs it, against the test Neo4j."""
+    config = tmp_path / "empty.toml"
+    config.write_text("")
+    env = {
+        **os.environ,
+        "SPARK_LINEAGE_NEO4J_URI": neo4j_uri,
+        "SPARK_LINEAGE_NEO4J_USER": neo4j_auth[0],
+        "SPARK_LINEAGE_NEO4J_PASSWORD": neo4j_auth[1],
+        "SPARK_LINEAGE_CONFIG": str(config),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "spark_lineage.cli", *args, "--format", "json"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def test_both_models_are_recorded_from_fit_and_save_with_no_lineage_code(
+    lake: Path, driver: neo4j.Driver
+) -> None:
+    records, _, _ = driver.execute_query(
+        "MATCH (m:Model {name: 'churn-model'})-[:TRAINED_ON]->(v:DatasetVersion) "
+        "RETURN m.version AS version, m.origin AS origin, m.feature_columns AS features, "
+        "collect(v.key) AS trained_on ORDER BY version"
+    )
+    features = f"file::{lake}/features/churn"
+    assert [(r["version"], r["origin"], r["trained_on"]) for r in records] == [
+        ("1", "fit_save", [f"{features}@v0"]),
+        ("2", "fit_save", [f"{features}@v1"]),
+    ]
+    assert "minutes_per_active_day" not in records[0]["features"]
+    assert "minutes_per_active_day" in records[1]["features"]
+
+
+def test_history_of_the_features_shows_both_days_with_the_day_two_label_and_note(
+    lake: Path, neo4j_uri: str, neo4j_auth: tuple[str, str], tmp_path: Path
+) -> None:
+    doc = _cli_json(neo4j_uri, neo4j_auth, tmp_path, "history", f"{lake}/features/churn")
+
+    versions = doc["versions"]
+    assert [(v["version"], v["operation"]) for v in versions] == [("1", "WRITE"), ("0", "WRITE")]
+    day_two = versions[0]
+    assert day_two["labels"] == [
+        {"name": "v1.1", "note": "late updates merged, new minutes_per_active_day"}
+    ]
+    assert day_two["user"] and day_two["job"] == "churn_features.churn"
+    assert int(day_two["operation_metrics"]["numOutputRows"]) > 0
+
+
+def test_diff_of_the_two_models_shows_the_new_feature_the_features_version_and_the_merge(
+    lake: Path, neo4j_uri: str, neo4j_auth: tuple[str, str], tmp_path: Path
+) -> None:
+    doc = _cli_json(
+        neo4j_uri, neo4j_auth, tmp_path, "diff", "model:churn-model@1", "model:churn-model@2"
+    )
+
+    assert [n["name"] for n in doc["features"]["added"]] == ["minutes_per_active_day"]
+    (features,) = doc["inputs_changed"]
+    assert (features["name"], features["before"], features["after"]) == (
+        f"{lake}/features/churn", 0, 1
+    )
+    assert [c["name"] for c in features["columns"]["added"]] == ["minutes_per_active_day"]
+    assert [c["operation"] for c in features["commits"]] == ["WRITE"]
+    upstream = {u["name"].split("/lake/")[1]: u for u in features["upstream_changed"]}
+    merge = upstream["clean/customers"]
+    assert (merge["before"], merge["after"]) == (0, 1)
+    assert [c["operation"] for c in merge["commits"]] == ["MERGE"]
+    assert int(merge["commits"][0]["operation_metrics"]["numTargetRowsInserted"]) > 0
