@@ -35,6 +35,12 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from spark_lineage.mlflow_link import (
+    MlflowRun,
+    current_run,
+    log_training_inputs,
+    training_inputs,
+)
 from spark_lineage.model import LineageEvent, ModelInfo
 from spark_lineage.model_naming import model_name, model_version
 
@@ -232,6 +238,7 @@ def _record_save(writer: Any, path: Any) -> None:
         agent = attached_agent(training.session)
         if agent is None:
             return
+        run = current_run()  # MLflow's active run is per thread: read it here, on the job's
         model = ModelInfo(
             name=model_name(explicit=agent.config.model_name, mlflow_name=None, save_path=path),
             version=model_version(
@@ -241,20 +248,23 @@ def _record_save(writer: Any, path: Any) -> None:
             framework="spark-ml",
             origin="fit_save",
             feature_columns=training.feature_columns,
+            mlflow_run_id=None if run is None else run.run_id,
+            mlflow_experiment_id=None if run is None else run.experiment_id,
         )
         event_id = new_run_id()
         training.saved_event_ids.append(event_id)
-        build = functools.partial(_model_event, agent, training, model, event_id)
+        build = functools.partial(_model_event, agent, training, model, event_id, run)
         agent.submit_later(DeferredEvent(build, f"model {model.name} saved to {path}"))
     except Exception:
         log.warning("spark-lineage: could not record a saved Spark ML model", exc_info=True)
 
 
 def _model_event(
-    agent: Any, training: Training, model: ModelInfo, event_id: str
+    agent: Any, training: Training, model: ModelInfo, event_id: str, run: MlflowRun | None
 ) -> LineageEvent | None:
     """On the worker: capture the training plan, find its inputs and feature sources (nothing
-    when ``record_model`` took the model over in the meantime)."""
+    when ``record_model`` took the model over in the meantime); with an MLflow run, log the
+    exact Delta inputs into its dataset tracking."""
     import dataclasses
 
     if training.recorded:
@@ -269,6 +279,8 @@ def _model_event(
         save_path=_qualified(training.session, model.uri or ""),
         trained_columns=sources,
     )
+    if run is not None:
+        log_training_inputs(run, training_inputs(lineage.inputs))
     event: LineageEvent = agent.events.for_model(
         located, lineage.inputs, function_name="fit", run_id=event_id
     )

@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from spark_lineage.model import InputDataset
+from spark_lineage.names.parse import location
+
 log = logging.getLogger(__name__)
 
 #: MLflow's own source type for Delta tables (``mlflow.data.delta_dataset_source``): its
@@ -61,6 +64,19 @@ class TrainingInput:
     name: str  # table name, else the path
     location: str  # the table's location URI
     version: int | None  # the Delta version read
+
+
+def training_inputs(inputs: Sequence[InputDataset]) -> list[TrainingInput]:
+    """The training inputs of a lineage event, as MLflow's dataset tracking takes them: the table
+    name (else the path), the location and the Delta version read."""
+    return [
+        TrainingInput(
+            name=item.dataset.table or location(item.dataset.namespace, item.dataset.name),
+            location=location(item.dataset.namespace, item.dataset.name),
+            version=None if item.version is None else item.version.version,
+        )
+        for item in inputs
+    ]
 
 
 def current_run() -> MlflowRun | None:

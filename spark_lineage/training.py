@@ -44,7 +44,9 @@ def record_model(
             log.warning("spark-lineage: model %s@%s not recorded: agent disabled", name, version)
             return None
         from spark_lineage.ml_hook import claim_training
+        from spark_lineage.mlflow_link import current_run, log_training_inputs, training_inputs
 
+        run = current_run()  # on the caller's thread: MLflow's active run is per thread
         model = ModelInfo(
             name=name,
             version=model_version(explicit=version),
@@ -52,10 +54,14 @@ def record_model(
             framework=framework,
             metrics={str(k): float(v) for k, v in (metrics or {}).items()},
             params={str(k): str(v) for k, v in (params or {}).items()},
-            mlflow_run_id=_mlflow_run_id(),  # on the caller's thread: MLflow's run is per thread
+            mlflow_run_id=None if run is None else run.run_id,
+            mlflow_experiment_id=None if run is None else run.experiment_id,
             replaces_event_id=claim_training(training_data),
         )
-        event = agent.events.for_model(model, _training_inputs(training_data))
+        inputs = _training_inputs(training_data)
+        if run is not None:
+            log_training_inputs(run, training_inputs(inputs))
+        event = agent.events.for_model(model, inputs)
         agent.submit(event)
         return event
     except Exception:
@@ -70,9 +76,3 @@ def _training_inputs(training_data: Any) -> tuple[InputDataset, ...]:
     plan = capture_plan(training_data._jdf.queryExecution(), "record_model")
     return extract_lineage(plan).inputs
 
-
-def _mlflow_run_id() -> str | None:
-    from spark_lineage.mlflow_link import current_run
-
-    run = current_run()
-    return None if run is None else run.run_id

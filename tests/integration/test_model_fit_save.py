@@ -32,16 +32,22 @@ JOB = Path(__file__).resolve().parents[1] / "jobs" / "train_model_job.py"
 
 
 def _train(
-    uri: str, env: dict[str, str], work: Path, name: str, commits: int, version: int
-) -> None:
+    uri: str,
+    env: dict[str, str],
+    work: Path,
+    name: str,
+    commits: int,
+    version: int,
+    tracking_uri: str | None = None,
+) -> str:
     conf = {
         **delta_spark_conf(),
         "spark.lineage.enabled": "true",  # the one line (plus where the graph is)
         "spark.lineage.neo4j.uri": uri,
         "spark.lineage.namespace": f"fit-save-{name}",
     }
-    args = [str(work), str(commits), str(version), name]
-    spark_submit(JOB, args, conf, env, done_line=f"DONE {version}")
+    args = [str(work), str(commits), str(version), name, *([tracking_uri] if tracking_uri else [])]
+    return spark_submit(JOB, args, conf, env, done_line=f"DONE {version}").stdout
 
 
 def _models(driver: neo4j.Driver, save_path: str) -> list[dict[str, Any]]:
@@ -107,3 +113,38 @@ def _cli(env: dict[str, str], *args: str) -> Any:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def test_a_fit_and_save_inside_an_mlflow_run_links_the_run_and_logs_the_exact_delta_input(
+    tmp_path: Path, neo4j_uri: str, neo4j_auth: tuple[str, str], driver: neo4j.Driver
+) -> None:
+    mlflow = pytest.importorskip("mlflow", reason="the MLflow extra is not installed")
+    tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    name = f"churn-{uuid.uuid4().hex[:8]}"
+    env = lineage_env(neo4j_auth, tmp_path / "spool")
+
+    out = _train(neo4j_uri, env, tmp_path, name, commits=2, version=1, tracking_uri=tracking_uri)
+
+    run_id, experiment_id = next(
+        line.split()[1:] for line in out.splitlines() if line.startswith("RUN ")
+    )
+    records, _, _ = driver.execute_query(
+        "MATCH (m:Model {name: $name}) RETURN m.version AS version, m.mlflow_run_id AS run, "
+        "m.mlflow_experiment_id AS experiment",
+        name=name,
+    )
+    assert [dict(r) for r in records] == [
+        {"version": "1", "run": run_id, "experiment": experiment_id}
+    ]
+    client = mlflow.tracking.MlflowClient(tracking_uri=tracking_uri)
+    inputs = client.get_run(run_id).inputs.dataset_inputs
+    assert [
+        (i.dataset.name, json.loads(i.dataset.source), {t.key: t.value for t in i.tags})
+        for i in inputs
+    ] == [
+        (
+            str(tmp_path / "features"),
+            {"path": str(tmp_path / "features"), "delta_table_version": 1},
+            {"mlflow.data.context": "training", "delta.version": "1"},
+        )
+    ]

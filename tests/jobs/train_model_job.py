@@ -1,10 +1,12 @@
 """An ordinary Spark ML training job with no lineage code: a pipeline fitted on a Delta version.
 
-Usage: train_model_job.py <work dir> <commits> <version> <model>. Appends <commits> batches of
-customers to the Delta table <work dir>/features, reads its version <version> back with time
-travel, fits a VectorAssembler + LogisticRegression pipeline on it and saves the model to
-<work dir>/models/<model> (``model.save`` on a new folder, ``write().overwrite().save`` over an
-existing one). Prints ``DONE <version>``.
+Usage: train_model_job.py <work dir> <commits> <version> <model> [<MLflow tracking URI>].
+Appends <commits> batches of customers to the Delta table <work dir>/features, reads its version
+<version> back with time travel, fits a VectorAssembler + LogisticRegression pipeline on it and
+saves the model to <work dir>/models/<model> (``model.save`` on a new folder,
+``write().overwrite().save`` over an existing one). With a tracking URI, the fit and the save run
+inside an MLflow run, as a team that tracks its experiments writes it, and the job prints
+``RUN <run id> <experiment id>``. Prints ``DONE <version>``.
 """
 
 import os
@@ -50,4 +52,13 @@ def train(spark: SparkSession, work_dir: str, commits: int, version: int, name: 
 
 if __name__ == "__main__":
     session = SparkSession.builder.appName("churn-training").getOrCreate()
-    train(session, sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    arguments = (session, sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    if len(sys.argv) > 5:
+        import mlflow
+
+        mlflow.set_tracking_uri(sys.argv[5])
+        with mlflow.start_run() as run:
+            train(*arguments)
+            print("RUN", run.info.run_id, run.info.experiment_id)
+    else:
+        train(*arguments)
