@@ -26,6 +26,7 @@ job: a failure of the lineage part logs one warning.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
@@ -47,6 +48,7 @@ from spark_lineage.model_naming import model_name, model_version
 log = logging.getLogger(__name__)
 
 ML_MODULE = "pyspark.ml"
+MLFLOW_SPARK_MODULE = "mlflow.spark"
 _WRAPPED = "_spark_lineage_wrapped"
 _TRAINING = "_spark_lineage_training"
 _INSTANCE = "_spark_lineage_instance"
@@ -55,6 +57,9 @@ _FEATURE_PARAMS = ("inputCol", "inputCols", "featuresCol")
 _installed = False
 _install_lock = threading.Lock()
 _depth = threading.local()
+#: Per thread: the model versions saved inside an ``mlflow.spark.log_model`` call, held until it
+#: returns with the registered name and version (None: not inside one).
+_logging = threading.local()
 
 
 @dataclass(slots=True)
@@ -90,6 +95,7 @@ def install() -> None:
     from spark_lineage.autoattach import when_imported
 
     when_imported(ML_MODULE, patch_ml)
+    when_imported(MLFLOW_SPARK_MODULE, patch_mlflow_spark)
 
 
 def patch_ml(module: ModuleType | None = None) -> None:
@@ -226,7 +232,7 @@ def _save_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _record_save(writer: Any, path: Any) -> None:
     try:
-        from spark_lineage.agent import DeferredEvent, attached_agent
+        from spark_lineage.agent import attached_agent
         from spark_lineage.events import new_run_id
 
         instance = getattr(writer, "instance", None)
@@ -253,10 +259,98 @@ def _record_save(writer: Any, path: Any) -> None:
         )
         event_id = new_run_id()
         training.saved_event_ids.append(event_id)
-        build = functools.partial(_model_event, agent, training, model, event_id, run)
-        agent.submit_later(DeferredEvent(build, f"model {model.name} saved to {path}"))
+        saved = _Saved(agent, training, model, event_id, run)
+        held: list[_Saved] | None = getattr(_logging, "held", None)
+        if held is not None:  # inside mlflow.spark.log_model: named when it returns
+            held.append(saved)
+        else:
+            _submit(saved)
     except Exception:
         log.warning("spark-lineage: could not record a saved Spark ML model", exc_info=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    """A saved model version, to be built into an event on the agent's worker."""
+
+    agent: Any
+    training: Training
+    model: ModelInfo
+    event_id: str
+    run: MlflowRun | None
+
+
+def _submit(saved: _Saved) -> None:
+    from spark_lineage.agent import DeferredEvent
+
+    build = functools.partial(
+        _model_event, saved.agent, saved.training, saved.model, saved.event_id, saved.run
+    )
+    what = f"model {saved.model.name} saved to {saved.model.uri}"
+    saved.agent.submit_later(DeferredEvent(build, what))
+
+
+# --- mlflow.spark.log_model -------------------------------------------------------------------
+
+
+def patch_mlflow_spark(module: ModuleType) -> None:
+    """Wrap ``mlflow.spark.log_model`` (idempotent), so that a model it saves is named by the
+    registered model name and version it returns; never raises."""
+    try:
+        namespace = vars(module)
+        original = namespace["log_model"]
+        if getattr(original, _WRAPPED, False):
+            return
+        wrapper = functools.wraps(original)(_log_model_wrapper(original))
+        setattr(wrapper, _WRAPPED, True)
+        namespace["log_model"] = wrapper
+    except Exception:
+        log.warning("spark-lineage: could not follow mlflow.spark.log_model", exc_info=True)
+
+
+def _log_model_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
+    def log_model(*args: Any, **kwargs: Any) -> Any:
+        if getattr(_logging, "held", None) is not None:  # nested: the outer call names them
+            return original(*args, **kwargs)
+        _logging.held = []
+        try:
+            result = original(*args, **kwargs)
+            held: list[_Saved] = _logging.held
+        finally:
+            _logging.held = None
+        registered = kwargs.get("registered_model_name")
+        artifact = kwargs.get("name") or kwargs.get("artifact_path") or (args[1:2] or [None])[0]
+        _submit_logged(held, registered, artifact, result)
+        return result
+
+    return log_model
+
+
+def _submit_logged(held: Sequence[_Saved], registered: Any, artifact: Any, result: Any) -> None:
+    """Name the versions saved by one ``log_model`` call after what MLflow made of them: an
+    explicit setting first, then the registered name and version, else the artifact's name (and
+    the writer's next number: the save went to a temporary folder, whose path names nothing).
+    The model URI is MLflow's."""
+    try:
+        version = getattr(result, "registered_model_version", None) if registered else None
+        uri = getattr(result, "model_uri", None)
+        for saved in held:
+            config = saved.agent.config
+            model = dataclasses.replace(
+                saved.model,
+                name=model_name(
+                    explicit=config.model_name,
+                    mlflow_name=str(registered or artifact or "") or None,
+                    save_path=saved.model.uri,
+                ),
+                version=model_version(explicit=config.model_version, mlflow_version=version),
+                uri=str(uri) if uri else saved.model.uri,
+                registered_name=None if registered is None else str(registered),
+                registered_version=None if version is None else str(version),
+            )
+            _submit(dataclasses.replace(saved, model=model))
+    except Exception:
+        log.warning("spark-lineage: could not record a model logged to MLflow", exc_info=True)
 
 
 def _model_event(
@@ -265,8 +359,6 @@ def _model_event(
     """On the worker: capture the training plan, find its inputs and feature sources (nothing
     when ``record_model`` took the model over in the meantime); with an MLflow run, log the
     exact Delta inputs into its dataset tracking."""
-    import dataclasses
-
     if training.recorded:
         return None
     from spark_lineage.capture.plan import capture_plan

@@ -129,12 +129,33 @@ def test_a_fit_and_save_inside_an_mlflow_run_links_the_run_and_logs_the_exact_de
         line.split()[1:] for line in out.splitlines() if line.startswith("RUN ")
     )
     records, _, _ = driver.execute_query(
-        "MATCH (m:Model {name: $name}) RETURN m.version AS version, m.mlflow_run_id AS run, "
-        "m.mlflow_experiment_id AS experiment",
+        "MATCH (m:Model)-[:TRAINED_ON]->(v:DatasetVersion) WHERE m.name STARTS WITH $name "
+        "RETURN m.key AS key, m.mlflow_run_id AS run, m.mlflow_experiment_id AS experiment, "
+        "m.registered_name AS registered, m.registered_version AS registered_version, "
+        "m.uri AS uri, collect(v.key) AS trained_on ORDER BY key",
         name=name,
     )
+    features = f"file::{tmp_path / 'features'}@v1"
+    # the save to a path is named by the path; the log_model by the registered name and version
     assert [dict(r) for r in records] == [
-        {"version": "1", "run": run_id, "experiment": experiment_id}
+        {
+            "key": f"{name}-registered@1",
+            "run": run_id,
+            "experiment": experiment_id,
+            "registered": f"{name}-registered",
+            "registered_version": "1",
+            "uri": f"runs:/{run_id}/model",
+            "trained_on": [features],
+        },
+        {
+            "key": f"{name}@1",
+            "run": run_id,
+            "experiment": experiment_id,
+            "registered": None,
+            "registered_version": None,
+            "uri": str(tmp_path / "models" / name),
+            "trained_on": [features],
+        },
     ]
     client = mlflow.tracking.MlflowClient(tracking_uri=tracking_uri)
     inputs = client.get_run(run_id).inputs.dataset_inputs

@@ -5,14 +5,15 @@ Appends <commits> batches of customers to the Delta table <work dir>/features, r
 <version> back with time travel, fits a VectorAssembler + LogisticRegression pipeline on it and
 saves the model to <work dir>/models/<model> (``model.save`` on a new folder,
 ``write().overwrite().save`` over an existing one). With a tracking URI, the fit and the save run
-inside an MLflow run, as a team that tracks its experiments writes it, and the job prints
+inside an MLflow run, as a team that tracks its experiments writes it, the model is also logged
+with ``mlflow.spark.log_model`` and registered as ``<model>-registered``, and the job prints
 ``RUN <run id> <experiment id>``. Prints ``DONE <version>``.
 """
 
 import os
 import sys
 
-from pyspark.ml import Pipeline
+from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import LogisticRegression
 from pyspark.ml.feature import VectorAssembler
 from pyspark.sql import SparkSession
@@ -25,7 +26,9 @@ def append_customers(spark: SparkSession, table: str, batch: int) -> None:
     frame.write.format("delta").mode("append").save(table)
 
 
-def train(spark: SparkSession, work_dir: str, commits: int, version: int, name: str) -> None:
+def train(
+    spark: SparkSession, work_dir: str, commits: int, version: int, name: str
+) -> PipelineModel:
     table = f"{work_dir}/features"
     for batch in range(commits):
         append_customers(spark, table, batch)
@@ -47,7 +50,7 @@ def train(spark: SparkSession, work_dir: str, commits: int, version: int, name: 
         model.write().overwrite().save(target)
     else:
         model.save(target)
-    print("DONE", version)
+    return model
 
 
 if __name__ == "__main__":
@@ -55,10 +58,15 @@ if __name__ == "__main__":
     arguments = (session, sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     if len(sys.argv) > 5:
         import mlflow
+        import mlflow.spark
 
         mlflow.set_tracking_uri(sys.argv[5])
         with mlflow.start_run() as run:
-            train(*arguments)
+            fitted = train(*arguments)
+            mlflow.spark.log_model(
+                fitted, "model", registered_model_name=f"{sys.argv[4]}-registered"
+            )
             print("RUN", run.info.run_id, run.info.experiment_id)
     else:
         train(*arguments)
+    print("DONE", sys.argv[3])
