@@ -33,6 +33,11 @@ from spark_lineage.sinks.replay import replay_spool
 pytestmark = pytest.mark.neo4j
 
 
+#: Event times are offsets from here: far from the small fixed times other suites prune before
+#: (test_neo4j_graph prunes everything older than 2001), so no other test deletes these runs.
+BASE_MS = 1_800_000_000_000
+
+
 def _event(
     at: int,
     *,
@@ -45,9 +50,9 @@ def _event(
         event_type=EventType.COMPLETE,
         job_namespace="itest-models",
         job_name="train",
-        event_time_ms=at,
-        started_at_ms=at,
-        ended_at_ms=at,
+        event_time_ms=BASE_MS + at,
+        started_at_ms=BASE_MS + at,
+        ended_at_ms=BASE_MS + at,
         app=AppContext(app_id="app-train", app_name="train"),
         inputs=tuple(InputDataset(ds, version=VersionInfo(v)) for ds, v in reads),
         outputs=(
