@@ -87,6 +87,17 @@ class QueryListener:
         self._offer = offer
         self.stats = ListenerStats()
 
+    def equals(self, other: Any) -> bool:
+        """Java: ``equals`` of the proxy. Spark removes a listener from a list by ``equals``,
+        which Java calls on the proxy being removed for every listener before it; without this,
+        py4j fails ("no attribute 'equals'") and the listener stays registered whenever another
+        Python listener (another agent's, MLflow's) is in the list. Equal only to itself."""
+        return other is self
+
+    def hashCode(self) -> int:
+        """Java: ``hashCode`` of the proxy, consistent with :meth:`equals`."""
+        return id(self) & 0x7FFFFFFF
+
     def onSuccess(self, funcName: str, qe: Any, durationNs: int) -> None:
         """Spark: a query finished. Stash the reference and return at once."""
         self._stash(funcName, qe, int(durationNs), None)

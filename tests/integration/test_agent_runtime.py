@@ -463,3 +463,45 @@ def test_a_parquet_catalog_write_is_one_event_named_by_its_table(
          ["default.lineage_parquet_copy"], ["amount", "id"]),
     ]
     assert agent.health().filtered >= 5  # 2 x (insert + CTAS) folded, 1 insert folded
+
+
+class _OtherPythonListener:
+    """Another library's py4j QueryExecutionListener (MLflow's, a second agent's), registered
+    before ours."""
+
+    class Java:
+        implements = ["org.apache.spark.sql.util.QueryExecutionListener"]
+
+    def onSuccess(self, funcName: str, qe: Any, durationNs: int) -> None:
+        pass
+
+    def onFailure(self, funcName: str, qe: Any, exception: Any) -> None:
+        pass
+
+    def equals(self, other: Any) -> bool:
+        return other is self
+
+    def hashCode(self) -> int:
+        return id(self) & 0x7FFFFFFF
+
+
+def test_closing_the_agent_unregisters_it_when_another_python_listener_comes_first(
+    spark: Any, agent_conf: dict[str, str]
+) -> None:
+    from spark_lineage.capture.context import register_listener, unregister_listener
+
+    manager = spark._jsparkSession.listenerManager()
+    before = len(manager.listListeners())
+    other = register_listener(spark, _OtherPythonListener())
+    try:
+        agent = attach(spark, agent_conf)
+        assert isinstance(agent, LineageAgent)
+        assert len(manager.listListeners()) == before + 2
+
+        agent.close(30)
+
+        # Spark removes by equals, called on our proxy for the listener ahead of it.
+        assert len(manager.listListeners()) == before + 1
+    finally:
+        unregister_listener(spark, other)
+    assert len(manager.listListeners()) == before
