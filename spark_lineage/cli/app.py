@@ -32,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
+from spark_lineage.cli.args import depth_arg, limit_arg
 from spark_lineage.cli.compliance import add_commands as add_compliance_commands
 from spark_lineage.cli.timeline import add_commands as add_timeline_commands
 from spark_lineage.compliance.propagation import propagate_tags
@@ -307,33 +308,6 @@ def _migrate(args: argparse.Namespace, settings: Neo4jSettings) -> int:
     else:
         sys.stdout.write(format_report(report))
     return 0
-
-
-def depth_arg(maximum: int) -> Callable[[str], int]:
-    """An argparse type for ``--depth``: a whole number from 1 to ``maximum``, else a usage
-    error (exit 2, like every other bad argument)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if not 1 <= value <= maximum:
-            raise argparse.ArgumentTypeError(f"must be between 1 and {maximum}, not {value}")
-        return value
-
-    return parse
-
-
-def limit_arg(text: str) -> int:
-    """An argparse type for ``--limit``: a whole number, 0 or more (0: no limit)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (all) or more, not {value}")
-    return value
 
 
 def _add_impact_commands(commands: Any, common: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import Any
 
+from spark_lineage.cli.args import limit_arg
 from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.settings import Neo4jSettings
 from spark_lineage.textui.table import output_width
@@ -29,16 +30,6 @@ def label_name(text: str) -> str:
         return validate_label(text)
     except LabelError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def history_limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (all) or more, not {value}")
-    return value
 
 
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -69,7 +60,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     log.add_argument("target", help="<table or path>, or model:<name>")
     log.add_argument(
         "--limit",
-        type=history_limit,
+        type=limit_arg,
         default=DEFAULT_LIMIT,
         help=f"newest versions shown (default {DEFAULT_LIMIT}; 0: all)",
     )
