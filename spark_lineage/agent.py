@@ -454,26 +454,17 @@ class LineageAgent:
     def submit(self, event: LineageEvent) -> bool:
         """Queue an event built elsewhere (e.g. ``record_model``) for the sinks, in order with the
         query events. Never blocks: False (counted as skipped) when the queue is full or closed."""
-        if not self._closed and self._ensure_worker():
-            try:
-                self._queue.put_nowait(event)
-            except queue.Full:
-                pass
-            else:
-                return True
-        with self._count_lock:
-            self._skipped += 1
-        self._warn.warning(
-            "submit-skipped", "spark-lineage: queue full or agent closed; skipped a submitted event"
-        )
-        return False
+        return self._enqueue(event, "a submitted event")
 
     def submit_later(self, deferred: DeferredEvent) -> bool:
         """Queue an event for the worker to build and send, in order with the query events.
         Never blocks: False (counted as skipped) when the queue is full or closed."""
+        return self._enqueue(deferred, deferred.what)
+
+    def _enqueue(self, item: LineageEvent | DeferredEvent, what: str) -> bool:
         if not self._closed and self._ensure_worker():
             try:
-                self._queue.put_nowait(deferred)
+                self._queue.put_nowait(item)
             except queue.Full:
                 pass
             else:
@@ -481,7 +472,7 @@ class LineageAgent:
         with self._count_lock:
             self._skipped += 1
         self._warn.warning(
-            "submit-skipped", "spark-lineage: queue full or agent closed; skipped %s", deferred.what
+            "submit-skipped", "spark-lineage: queue full or agent closed; skipped %s", what
         )
         return False
 
