@@ -306,10 +306,9 @@ def _model_facts(session: neo4j.Session, version: ResolvedVersion) -> VersionFac
 
 
 def _columns(row: Mapping[str, Any] | None) -> tuple[Column, ...] | None:
-    names = None if row is None else row.get("columns")
-    if names is None:
+    if row is None or row.get("columns") is None:
         return None
-    assert row is not None
+    names = row["columns"]
     types = list(row.get("column_types") or [])
     prints = list(row.get("column_fingerprints") or [])
     return tuple(

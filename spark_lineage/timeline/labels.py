@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import neo4j
 
+from spark_lineage.names.queries import LABELLED_VERSION
 from spark_lineage.names.resolve import UnknownName
 from spark_lineage.names.versions import ResolvedVersion, resolve_version, split_ref
-from spark_lineage.timeline.queries import LABEL_HOLDER, REMOVE_LABEL, SET_LABEL
+from spark_lineage.timeline.queries import REMOVE_LABEL, SET_LABEL
 from spark_lineage.version_labels import LabelError, label_key, validate_label
 
 __all__ = ["LabelError", "LabelOutcome", "remove_label", "set_label", "validate_label"]
@@ -57,7 +58,7 @@ def set_label(
         raise LabelError(f"say which version to label: {version_text}@<version>")
     version = resolve_version(session, version_text)
     key = label_key(version.target, label)
-    holder = session.run(LABEL_HOLDER.text, label_key=key).single()
+    holder = session.run(LABELLED_VERSION.text, label_key=key).single()
     moved_from = None
     if holder is not None and holder["key"] != version.key:
         moved_from = str(holder["version"])
@@ -82,7 +83,7 @@ def remove_label(session: neo4j.Session, target_text: str, label: str) -> str:
     ignored); returns the version it was on. Raises :class:`UnknownName` when there is none."""
     version = resolve_version(session, target_text)
     key = label_key(version.target, label)
-    holder = session.run(LABEL_HOLDER.text, label_key=key).single()
+    holder = session.run(LABELLED_VERSION.text, label_key=key).single()
     if holder is None:
         raise UnknownName(f"{version.target} has no label {label!r}")
     session.run(REMOVE_LABEL.text, label_key=key).consume()

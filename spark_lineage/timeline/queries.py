@@ -5,14 +5,24 @@ from __future__ import annotations
 
 from spark_lineage.graph.queries import Query
 
-LABEL_HOLDER = Query(
-    "timeline_label_holder",
-    """
-MATCH (l:VersionLabel {key: $label_key})-[:LABELS]->(v)
-RETURN v.key AS key, v.version AS version
-""",
-    "The version a label is on now, if the label exists.",
-)
+# One version ``v`` as history and diff show it: what Delta recorded of its commit, the latest run
+# that wrote it with its job, who (Delta's user, else the run's Spark user), and its labels.
+_VERSION_ROW = """CALL (v) {
+  OPTIONAL MATCH (r:Run)-[:WROTE_VERSION]->(v)
+  OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
+  RETURN r, j ORDER BY r.started_at DESC LIMIT 1
+}
+CALL (v) {
+  OPTIONAL MATCH (l:VersionLabel)-[:LABELS]->(v)
+  WITH l ORDER BY l.name
+  RETURN collect(CASE WHEN l IS NULL THEN NULL ELSE {name: l.name, note: l.note} END) AS labels
+}
+RETURN v.version AS version, v.timestamp AS timestamp, v.operation AS operation,
+       v.operation_parameters AS operation_parameters, v.operation_metrics AS operation_metrics,
+       v.user_metadata AS user_metadata, coalesce(v.user, r.user) AS user,
+       v.engine AS engine, r.run_id AS run_id, r.started_at AS started_at,
+       r.app_name AS app_name, j.name AS job_name, labels
+"""
 
 SET_LABEL = Query(
     "timeline_set_label",
@@ -46,22 +56,9 @@ DATASET_HISTORY = Query(
     """
 MATCH (:Dataset {key: $dataset_key})<-[:VERSION_OF]-(v:DatasetVersion)
 WITH v ORDER BY v.version DESC LIMIT $limit
-CALL (v) {
-  OPTIONAL MATCH (r:Run)-[:WROTE_VERSION]->(v)
-  OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
-  RETURN r, j ORDER BY r.started_at DESC LIMIT 1
-}
-CALL (v) {
-  OPTIONAL MATCH (l:VersionLabel)-[:LABELS]->(v)
-  WITH l ORDER BY l.name
-  RETURN collect(CASE WHEN l IS NULL THEN NULL ELSE {name: l.name, note: l.note} END) AS labels
-}
-RETURN v.version AS version, v.timestamp AS timestamp, v.operation AS operation,
-       v.operation_parameters AS operation_parameters, v.operation_metrics AS operation_metrics,
-       v.user_metadata AS user_metadata, coalesce(v.user, r.user) AS user,
-       v.engine AS engine, r.run_id AS run_id, r.started_at AS started_at,
-       r.app_name AS app_name, j.name AS job_name, labels
-ORDER BY version DESC
+"""
+    + _VERSION_ROW
+    + """ORDER BY version DESC
 """,
     "The newest $limit versions of a dataset, each with what Delta recorded of its commit, the "
     "run and job that wrote it, who, and its labels.",
@@ -167,22 +164,9 @@ DATASET_VERSIONS_BETWEEN = Query(
     """
 MATCH (:Dataset {key: $dataset_key})<-[:VERSION_OF]-(v:DatasetVersion)
 WHERE v.version > $after AND v.version <= $upto
-CALL (v) {
-  OPTIONAL MATCH (r:Run)-[:WROTE_VERSION]->(v)
-  OPTIONAL MATCH (r)-[:OF_JOB]->(j:Job)
-  RETURN r, j ORDER BY r.started_at DESC LIMIT 1
-}
-CALL (v) {
-  OPTIONAL MATCH (l:VersionLabel)-[:LABELS]->(v)
-  WITH l ORDER BY l.name
-  RETURN collect(CASE WHEN l IS NULL THEN NULL ELSE {name: l.name, note: l.note} END) AS labels
-}
-RETURN v.version AS version, v.timestamp AS timestamp, v.operation AS operation,
-       v.operation_parameters AS operation_parameters, v.operation_metrics AS operation_metrics,
-       v.user_metadata AS user_metadata, coalesce(v.user, r.user) AS user,
-       v.engine AS engine, r.run_id AS run_id, r.started_at AS started_at,
-       r.app_name AS app_name, j.name AS job_name, labels
-ORDER BY version
+"""
+    + _VERSION_ROW
+    + """ORDER BY version
 """,
     "The commits of a dataset after version $after up to and including $upto, oldest first, as "
     "history shows them.",
