@@ -44,6 +44,9 @@ paths, data source formats, save modes, V2 tables, table locations).
                 | "Create" | "Replace" | "Merge" | "Update" | "Delete" | "Restore" | "Clone"
                 | "Complete" | null,                  # a micro-batch: its output mode
         "column_names": ["a", "b"] | null,      # target columns Spark matches by position
+        "query_columns": [{"name", "type"}] | null,  # the written query's columns as Spark
+                                                # resolved them (type: Spark's JSON); null for
+                                                # a command without a query (Delta MERGE...)
         "partition": {"day": "2024-01-01" | null}   # only InsertIntoHiveTable: the table's
                                                     # partition columns, static value or null
         "source": {...}                         # only RESTORE / SHALLOW CLONE: the snapshot
@@ -348,9 +351,23 @@ def _write_facts(query_execution: Any, plan: Any) -> JsonDict | None:
         "table": None,
         "mode": None,
         "column_names": None,
+        "query_columns": _query_columns(plan),
     }
     fact.update(target)
     return fact
+
+
+def _query_columns(cmd: Any) -> list[JsonDict] | None:
+    """The names and types of the columns the command's query produces, from the analyzed
+    query's schema: the plan JSON gives an expression's type only on some nodes (a ``sha2`` or a
+    ``count`` has none), so the written types are read here. None when the command has no
+    ``query`` (Delta MERGE/UPDATE/DELETE, RESTORE, CLONE)."""
+    try:
+        schema_json = str(cmd.query().schema().json())
+    except Exception:  # py4j: no such method on this command
+        return None
+    fields = json.loads(schema_json).get("fields") or []
+    return [{"name": str(f.get("name")), "type": f.get("type")} for f in fields]
 
 
 def _insert_into_fs(_: Any, cmd: Any) -> JsonDict:

@@ -39,7 +39,9 @@ class Attr:
 
     @classmethod
     def of(cls, expr: Expr) -> Attr:
-        """An attribute or alias; an alias takes the type of the first typed node below it."""
+        """An attribute or alias; an alias takes the type of the first typed node below it, a
+        guess where a function changes the type (``sha2`` of a binary cast): the columns a write
+        records take Spark's resolved types instead (:func:`.rules.writes._resolved_types`)."""
         data_type = expr.fields.get("dataType")
         current = expr
         while data_type is None and current.children:

@@ -245,6 +245,8 @@ def test_diff_of_the_two_models_shows_the_new_feature_the_features_version_and_t
         f"{lake}/features/churn", 0, 1
     )
     assert [c["name"] for c in features["columns"]["added"]] == ["minutes_per_active_day"]
+    # the only column change: the day-1 columns keep their types (customer_key is a sha2 string)
+    assert (features["columns"]["removed"], features["columns"]["retyped"]) == ([], [])
     assert [c["operation"] for c in features["commits"]] == ["WRITE"]
     upstream = {u["name"].split("/lake/")[1]: u for u in features["upstream_changed"]}
     merge = upstream["clean/customers"]

@@ -143,3 +143,33 @@ def test_a_dataset_keeps_its_name_from_the_job_that_writes_it_to_the_job_that_re
     )
     written = {table_write.outputs[0].dataset.key, path_write.outputs[0].dataset.key}
     assert {i.dataset.key for i in read_both.inputs} == written
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        "out(spark.sql(QUERY))",  # save(path): SaveIntoDataSourceCommand
+        "spark.sql(QUERY).write.mode('overwrite').saveAsTable('typed_ctas')",
+        "spark.sql('CREATE TABLE IF NOT EXISTS typed_into (h STRING, n INT, half DOUBLE,"
+        " total INT) USING delta'); spark.sql(QUERY).write.insertInto('typed_into')",
+    ],
+    ids=["save(path)", "saveAsTable", "insertInto a Delta table"],
+)
+def test_a_write_records_the_types_spark_resolved_for_computed_columns(
+    write: str, live: tuple[Any, Any, dict[str, str]]
+) -> None:
+    """``sha2`` of a binary cast is a string, ``length`` an int, ``1 - age`` an int: the written
+    schema is what Spark resolved, not the type of an expression's first typed child (binary,
+    string, the literal's)."""
+    spark, recorder, paths = live
+    query = (
+        "SELECT sha2(CAST(email AS BINARY), 256) AS h, length(name) AS n, id / 2 AS half,"
+        " 1 - age AS total FROM people"
+    )
+    lineage = _lineage_of(spark, recorder, f"QUERY = {query!r}\n{write}", paths, "write")
+    assert [(f.name, f.type) for f in lineage.outputs[0].schema] == [
+        ("h", "string"),
+        ("n", "int"),
+        ("half", "double"),
+        ("total", "int"),
+    ]

@@ -73,12 +73,23 @@ def _positional(
 ) -> tuple[tuple[str, Any, Origins], ...]:
     if query.guessed:
         return _from_guess(query, names, ctx)
+    resolved = _resolved_types(ctx)
+    typed = len(resolved) == len(query.output)
     out = []
     for index, attr in enumerate(query.output):
         name = names[index] if names is not None and index < len(names) else attr.name
-        out.append((name, attr.data_type, ctx.origins_of(attr.expr_id)))
+        data_type = resolved[index][1] if typed else attr.data_type
+        out.append((name, data_type, ctx.origins_of(attr.expr_id)))
         ctx.note_written(name, attr.expr_id)
     return tuple(out)
+
+
+def _resolved_types(ctx: LineageContext) -> list[tuple[str, Any]]:
+    """The written query's (name, type) pairs as Spark resolved them (capture's
+    ``query_columns``), else []. Preferred to the plan JSON's types, which an expression
+    without a ``dataType`` field (``sha2``, ``count``) can only guess."""
+    columns = (ctx.facts.get("write") or {}).get("query_columns") or []
+    return [(str(c.get("name")), c.get("type")) for c in columns if c.get("type") is not None]
 
 
 def _from_guess(
@@ -92,10 +103,12 @@ def _from_guess(
             distinct.setdefault(candidate.name.lower(), candidate.name)
         names = list(distinct.values())
     everything: Origins | None = None
+    resolved = {name.lower(): data_type for name, data_type in _resolved_types(ctx)}
     out: list[tuple[str, Any, Origins]] = []
     for name, match in zip(names, pick_by_name(query.output, names), strict=True):
         if match is not None:
-            out.append((name, match.data_type, ctx.origins_of(match.expr_id)))
+            data_type = resolved.get(match.name.lower(), match.data_type)
+            out.append((name, data_type, ctx.origins_of(match.expr_id)))
             ctx.note_written(name, match.expr_id)
             continue
         if everything is None:
