@@ -151,9 +151,9 @@ def test_a_dataset_keeps_its_name_from_the_job_that_writes_it_to_the_job_that_re
         "out(spark.sql(QUERY))",  # save(path): SaveIntoDataSourceCommand
         "spark.sql(QUERY).write.mode('overwrite').saveAsTable('typed_ctas')",
         "spark.sql('CREATE TABLE IF NOT EXISTS typed_into (h STRING, n INT, half DOUBLE,"
-        " total INT) USING delta'); spark.sql(QUERY).write.insertInto('typed_into')",
+        " total INT) USING parquet'); spark.sql(QUERY).write.insertInto('typed_into')",
     ],
-    ids=["save(path)", "saveAsTable", "insertInto a Delta table"],
+    ids=["save(path)", "saveAsTable", "insertInto"],
 )
 def test_a_write_records_the_types_spark_resolved_for_computed_columns(
     write: str, live: tuple[Any, Any, dict[str, str]]
