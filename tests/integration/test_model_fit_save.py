@@ -158,6 +158,7 @@ def test_a_fit_and_save_inside_an_mlflow_run_links_the_run_and_logs_the_exact_de
         },
     ]
     client = mlflow.tracking.MlflowClient(tracking_uri=tracking_uri)
+    assert client.get_run(run_id).info.artifact_uri.startswith(tmp_path.as_uri())
     inputs = client.get_run(run_id).inputs.dataset_inputs
     assert [
         (i.dataset.name, json.loads(i.dataset.source), {t.key: t.value for t in i.tags})

@@ -12,6 +12,7 @@ with ``mlflow.spark.log_model`` and registered as ``<model>-registered``, and th
 
 import os
 import sys
+from pathlib import Path
 
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import LogisticRegression
@@ -61,7 +62,12 @@ if __name__ == "__main__":
         import mlflow.spark
 
         mlflow.set_tracking_uri(sys.argv[5])
-        with mlflow.start_run() as run:
+        # the run's artifacts beside the sqlite store, not in ./mlruns of the working directory
+        store = Path(sys.argv[5].removeprefix("sqlite:///")).parent
+        experiment = mlflow.create_experiment(
+            "churn-training", artifact_location=(store / "artifacts").as_uri()
+        )
+        with mlflow.start_run(experiment_id=experiment) as run:
             fitted = train(*arguments)
             mlflow.spark.log_model(
                 fitted, "model", registered_model_name=f"{sys.argv[4]}-registered"
