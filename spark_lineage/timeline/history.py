@@ -25,6 +25,7 @@ from spark_lineage.timeline.queries import (
     MODEL_HISTORY,
     MODEL_VERSION_COUNT,
 )
+from spark_lineage.version_labels import label_from_user_metadata
 
 #: How many versions ``history`` prints unless ``--limit`` says otherwise.
 DEFAULT_LIMIT = 50
@@ -227,6 +228,16 @@ def metrics_text(metrics: Mapping[str, str]) -> str:
 def notes_text(entry: HistoryEntry) -> str:
     """``v1.1 (dedup + fill gaps)``, then Delta's own description when it says more."""
     parts = [f"{label.name} ({label.note})" if label.note else label.name for label in entry.labels]
-    if entry.description and not any(entry.description == label.note for label in entry.labels):
+    if entry.description and not _said_by_labels(entry.description, entry.labels):
         parts.append(entry.description)
     return "; ".join(parts)
+
+
+def _said_by_labels(description: str, labels: Sequence[Label]) -> bool:
+    """True when the labels already say all ``description`` says: it is one label's note, or
+    it is the ``label:<name> <note>`` text that gave a label still on the version with that
+    note (a label since moved away or re-noted leaves the description saying more)."""
+    if any(description == label.note for label in labels):
+        return True
+    given = label_from_user_metadata(description)
+    return given is not None and Label(given.name, given.note) in labels
