@@ -746,6 +746,11 @@ RETURN count(*) AS moved
     "are derived: propagation recomputes them).",
 )
 
+# A moved version keeps every property the writer gave it (Delta's commit, who, the column set:
+# whatever the writer stores, without a list here to fall behind it); where the target already
+# has a version of that number, what the target knows wins. Its labels are re-keyed to the target
+# dataset ('<dataset key>#<label>', version_labels.label_key): a label name the target already
+# has elsewhere goes to the more recent labelling, as the writer decides between two.
 MIGRATE_MOVE_VERSIONS = Query(
     "migrate_move_versions",
     """
@@ -755,21 +760,44 @@ WITH v LIMIT $batch_size
 MATCH (d:Dataset {key: $target_key})
 MERGE (n:DatasetVersion {key: $target_key + '@v' + toString(v.version)})
   ON CREATE SET n.version = v.version, n.dataset_key = $target_key
-SET n.timestamp = coalesce(n.timestamp, v.timestamp),
-    n.operation = coalesce(n.operation, v.operation),
-    n.operation_parameters = coalesce(n.operation_parameters, v.operation_parameters),
-    n.operation_metrics = coalesce(n.operation_metrics, v.operation_metrics)
+WITH v, n, d, properties(n) AS known
+SET n += v {.*, key: n.key}
+SET n += known
 MERGE (n)-[:VERSION_OF]->(d)
 WITH v, n, [(r:Run)-[:READ_VERSION]->(v) | r] AS readers,
-     [(r:Run)-[:WROTE_VERSION]->(v) | r] AS writers, [(m:Model)-[:TRAINED_ON]->(v) | m] AS models
+     [(r:Run)-[:WROTE_VERSION]->(v) | r] AS writers
 FOREACH (r IN readers | MERGE (r)-[:READ_VERSION]->(n))
 FOREACH (r IN writers | MERGE (r)-[:WROTE_VERSION]->(n))
-FOREACH (m IN models | MERGE (m)-[:TRAINED_ON]->(n))
+WITH v, n
+CALL (v, n) {
+  MATCH (m:Model)-[t:TRAINED_ON]->(v)
+  MERGE (m)-[x:TRAINED_ON]->(n)
+  SET x.columns = coalesce(x.columns, t.columns)
+}
+CALL (v, n) {
+  MATCH (l:VersionLabel)-[:LABELS]->(v)
+  MERGE (moved:VersionLabel {key: $target_key + '#' + l.name})
+  WITH l, n, moved, moved.labelled_at IS NULL OR l.labelled_at >= moved.labelled_at AS newer
+  CALL (l, n, moved, newer) {
+    WITH l, n, moved WHERE newer
+    SET moved.name = l.name, moved.note = l.note, moved.source = l.source,
+        moved.labelled_at = l.labelled_at, moved.labelled_by = l.labelled_by,
+        moved.target = CASE WHEN l.target IS NULL THEN NULL ELSE $target_key END
+    WITH n, moved
+    OPTIONAL MATCH (moved)-[old:LABELS]->(other)
+    WHERE other <> n
+    DELETE old
+    WITH DISTINCT n, moved
+    MERGE (moved)-[:LABELS]->(n)
+  }
+  DETACH DELETE l
+}
 DETACH DELETE v
 RETURN count(*) AS moved
 """,
     "Moves a batch of the source dataset's versions to the target (merged with a version of the "
-    "same number there), with the runs and models that point at them.",
+    "same number there) with all their properties, the runs and models that point at them, and "
+    "their labels re-keyed to the target dataset.",
 )
 
 MIGRATE_DELETE_DATASET = Query(

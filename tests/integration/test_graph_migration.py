@@ -48,6 +48,7 @@ from spark_lineage.model import (
     SchemaField,
     Transformation,
     TransformationSubtype,
+    VersionInfo,
 )
 from spark_lineage.openlineage_load import run_event_to_lineage
 
@@ -601,3 +602,180 @@ def test_a_dry_run_says_what_it_would_change_and_changes_nothing(
         assert graph.scope(old) == before
     finally:
         graph.delete(old)
+
+
+# --- versions: their who and why, labels, history and diff ----------------------------------------
+
+#: Epoch milliseconds of the versions' commits (late 2025, later than any suite prunes).
+VERSIONS_DAY = 1_764_000_000_000
+DAY = 86_400_000
+
+
+@dataclass(frozen=True)
+class VersionedTable:
+    """A features table written by today's agent (``located``) or, under its old identity, into
+    its location-less twin (``twin``); a raw input and a model trained on it twice."""
+
+    token: str
+
+    @property
+    def root(self) -> str:
+        return f"/itest-migrate-versions-{self.token}"
+
+    @property
+    def raw(self) -> DatasetRef:
+        return DatasetRef("file", f"{self.root}/raw", "delta")
+
+    @property
+    def located(self) -> DatasetRef:
+        table = f"t{self.token}"
+        return DatasetRef("file", f"{self.root}/wh/{table}", "delta", f"default.{table}")
+
+    @property
+    def twin(self) -> DatasetRef:
+        return DatasetRef("spark_catalog", f"t{self.token}", "delta", f"t{self.token}")
+
+    @property
+    def namespace(self) -> str:
+        return f"migrate-versions-{self.token}"
+
+    @property
+    def model(self) -> str:
+        return f"churn{self.token}"
+
+    def run_id(self, step: str) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.token}/{step}"))
+
+    def delete(self, driver: neo4j.Driver) -> None:
+        for prefix in (f"file::{self.root}", self.twin.key):
+            delete_scope(driver, prefix, f"{self.namespace}::")
+        with driver.session() as session:
+            session.run(CLEANUP, prefix=self.model, tag="-").consume()
+
+
+def version_events(table: VersionedTable, target: DatasetRef) -> list[LineageEvent]:
+    """The features table's story, its versions written into ``target``: an unversioned create
+    of the located table, a first load, a MERGE that labels itself through userMetadata, and a
+    model trained on each version."""
+    schema = (SchemaField("id", "bigint"), SchemaField("minutes", "double"))
+    added = (*schema, SchemaField("minutes_per_active_day", "double"))
+    fingerprints = {"id": "f-id", "minutes": "f-minutes"}
+
+    def event(step: str, at: int, *, reads: tuple[tuple[DatasetRef, int], ...] = (),
+              output: OutputDataset | None = None, model: ModelInfo | None = None,
+              user: str = "etl-bot") -> LineageEvent:
+        return LineageEvent(
+            table.run_id(step), EventType.COMPLETE, table.namespace, f"app.{step}", at, at - 1000,
+            at, AppContext(f"id-{step}", "app", user=user),
+            inputs=tuple(InputDataset(ds, version=VersionInfo(v)) for ds, v in reads),
+            outputs=(output,) if output else (), model=model,
+        )
+
+    first = VersionInfo(0, VERSIONS_DAY + 100, "CREATE OR REPLACE TABLE AS SELECT",
+                        operation_metrics={"numOutputRows": "10", "numFiles": "1"},
+                        user_metadata="first load", engine="Apache-Spark/3.5.3 Delta-Lake/3.2.1")
+    merge = VersionInfo(1, VERSIONS_DAY + DAY, "MERGE",
+                        operation_parameters={"predicate": '["(s.id = t.id)"]'},
+                        operation_metrics={"numTargetRowsInserted": "4", "numOutputRows": "14"},
+                        user_metadata="label:v1.1 adds minutes_per_active_day",
+                        engine="Apache-Spark/3.5.3 Delta-Lake/3.2.1", user_name="ana")
+    return [
+        event("ingest", VERSIONS_DAY, output=OutputDataset(
+            table.raw, schema, version=VersionInfo(0, VERSIONS_DAY, "WRITE"))),
+        event("create", VERSIONS_DAY + 50, output=OutputDataset(table.located, schema)),
+        event("features", VERSIONS_DAY + 100, reads=((table.raw, 0),), output=OutputDataset(
+            target, schema, version=first, column_fingerprints=fingerprints)),
+        event("train1", VERSIONS_DAY + 200, reads=((target, 0),), user="ml", model=ModelInfo(
+            table.model, "1", feature_columns=("minutes",),
+            trained_columns={target.key: ("minutes",)})),
+        event("merge", VERSIONS_DAY + DAY, reads=((table.raw, 0), (target, 0)),
+              output=OutputDataset(target, added, version=merge, column_fingerprints={
+                  **fingerprints, "minutes": "f-minutes-2", "minutes_per_active_day": "f-mpad"})),
+        event("train2", VERSIONS_DAY + DAY + 200, reads=((target, 1),), user="ml",
+              model=ModelInfo(table.model, "2", feature_columns=("minutes",
+                                                                 "minutes_per_active_day"),
+                              trained_columns={target.key: ("minutes",
+                                                            "minutes_per_active_day")})),
+    ]
+
+
+def timeline_answers(graph: Graph, table: VersionedTable) -> dict[str, Any]:
+    """What history, diff and label answer about the located table and the model, with this
+    table's token and run ids in the other table's spelling (``generic``)."""
+    key, model = table.located.key, f"model:{table.model}"
+    answers: dict[str, Any] = {
+        "history": json.loads(graph.cli("history", key, "--format", "json")),
+        "history_table": graph.cli("history", key, "--format", "table", "--wide"),
+        "model_history": json.loads(graph.cli("history", model, "--format", "json")),
+        "diff": json.loads(graph.cli("diff", f"{key}@baseline", f"{key}@v1.1", "--format",
+                                     "json")),
+        "model_diff": json.loads(graph.cli("diff", f"{model}@1", f"{model}@2", "--format",
+                                           "json")),
+        "relabel": cli_error(graph, "label", f"{key}@1", "baseline"),
+    }
+    text = json.dumps(answers, sort_keys=True)
+    for step in ("ingest", "create", "features", "train1", "merge", "train2"):
+        text = text.replace(table.run_id(step), f"<run {step}>")
+    return dict(json.loads(text.replace(table.token, "<token>")))
+
+
+def cli_error(graph: Graph, *argv: str) -> tuple[int, str]:
+    """A refused command's exit status and message."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = main([*argv, *graph.flags])
+    return status, err.getvalue()
+
+
+def test_migrated_versions_answer_history_diff_and_label_as_freshly_written_ones(
+    graph: Graph,
+) -> None:
+    fresh, old = VersionedTable(uuid.uuid4().hex[:8]), VersionedTable(uuid.uuid4().hex[:8])
+    writer = GraphWriter(graph.driver)
+    try:
+        for table, target in ((fresh, fresh.located), (old, old.twin)):
+            for event in version_events(table, target):
+                writer.write(event)
+            graph.cli("label", f"{target.key}@0", "baseline", "--note", "first cut")
+        expected = timeline_answers(graph, fresh)
+
+        report = graph.migrate()
+
+        assert {"from": old.twin.key, "to": old.located.key} in report["datasets_merged"]
+        assert timeline_answers(graph, old) == expected
+        with graph.driver.session() as session:
+            left = session.run(
+                "MATCH (n) WHERE (n:VersionLabel OR n:DatasetVersion) AND n.key STARTS WITH $twin"
+                " RETURN count(n) AS n", twin=old.twin.key,
+            ).single(strict=True)["n"]
+        assert left == 0
+    finally:
+        fresh.delete(graph.driver)
+        old.delete(graph.driver)
+
+
+def test_a_moved_label_gives_way_to_a_more_recent_labelling_of_the_same_name(
+    graph: Graph,
+) -> None:
+    """The twin and the located table both have a ``prod``: the later labelling wins."""
+    table = VersionedTable(uuid.uuid4().hex[:8])
+    writer = GraphWriter(graph.driver)
+    try:
+        for event in version_events(table, table.twin):
+            writer.write(event)
+        later = version_events(table, table.located)[2]  # the first load, under today's identity
+        writer.write(dataclasses.replace(
+            later, run_id=table.run_id("rewrite"),
+            outputs=(dataclasses.replace(later.outputs[0], version=VersionInfo(5, VERSIONS_DAY)),),
+        ))
+        graph.cli("label", f"{table.located.key}@5", "prod")  # labelled first ...
+        graph.cli("label", f"{table.twin.key}@1", "prod")  # ... then the old identity's v1
+
+        graph.migrate()
+
+        history = json.loads(graph.cli("history", table.located.key, "--format", "json"))
+        assert {v["version"]: [x["name"] for x in v["labels"]] for v in history["versions"]} == {
+            "5": [], "1": ["prod", "v1.1"], "0": [],
+        }
+    finally:
+        table.delete(graph.driver)
