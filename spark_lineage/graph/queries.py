@@ -63,6 +63,7 @@ SCHEMA: tuple[SchemaRule, ...] = (
     SchemaRule("model_key", "UNIQUENESS", "Model", "key"),
     SchemaRule("tag_name", "UNIQUENESS", "Tag", "name"),
     SchemaRule("version_label_key", "UNIQUENESS", "VersionLabel", "key"),
+    SchemaRule("model_sequence_name", "UNIQUENESS", "ModelSequence", "name"),
     SchemaRule("dataset_name", "RANGE", "Dataset", "name"),
     SchemaRule("dataset_table", "RANGE", "Dataset", "table"),
     SchemaRule("column_name", "RANGE", "Column", "name"),
@@ -239,6 +240,18 @@ MERGE (lab)-[:LABELS]->(v)
 """,
     "Labels a written version takes from its userMetadata (`label:<name> <note>`). One label "
     "name per dataset: a newer labelling moves it; a replayed older one changes nothing.",
+)
+
+LOCK_MODEL_NAME = Query(
+    "lock_model_name",
+    """
+MERGE (seq:ModelSequence {name: $name})
+SET seq.last_run_id = $run_id
+""",
+    "Takes the write lock of a model name (one (:ModelSequence) per name, unique) until the "
+    "transaction ends, before WRITE_MODEL reads the highest version of that name: two "
+    "applications recording the same name at once are numbered one after the other, never both "
+    "max + 1. A separate statement, so the lock is held before that read whatever the plan.",
 )
 
 WRITE_MODEL = Query(

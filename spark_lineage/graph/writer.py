@@ -24,6 +24,7 @@ from typing import Any
 import neo4j
 
 from spark_lineage.graph.queries import (
+    LOCK_MODEL_NAME,
     WRITE_COLUMN_EDGES,
     WRITE_DATASET_EDGES,
     WRITE_DATASETS,
@@ -114,6 +115,7 @@ class GraphWriter:
         for chunk in _chunks(rows.dataset_edges, self._chunk_size):
             tx.run(WRITE_DATASET_EDGES.text, edges=chunk, **edge_params).consume()
         if rows.model is not None:
+            tx.run(LOCK_MODEL_NAME.text, name=rows.model["name"], run_id=run_id).consume()
             tx.run(WRITE_MODEL.text, model=rows.model, run_id=run_id).consume()
         return already_applied
 

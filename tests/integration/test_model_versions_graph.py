@@ -6,7 +6,9 @@ the spool still gets its model numbered; a replayed event keeps the number it go
 
 from __future__ import annotations
 
+import dataclasses
 import socket
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,61 @@ def test_the_next_number_follows_the_highest_numeric_version_of_that_name(
         (f"{name}@release-candidate", "release-candidate"),
     ]
     assert _versions(driver, f"{name}-other") == [(f"{name}-other@1", "1")]
+
+
+#: Applications writing versionless models of one name at the same moment.
+CONCURRENT_WRITERS = 6
+
+
+def test_concurrent_writers_of_one_model_name_get_distinct_consecutive_numbers(
+    driver: neo4j.Driver, neo4j_uri: str, neo4j_auth: tuple[str, str], name: str
+) -> None:
+    """Each application has its own job, driver and session (nothing else they write is shared,
+    so only the numbering can serialise them); all write at once, several rounds."""
+    rounds = 3
+    start = threading.Barrier(CONCURRENT_WRITERS)
+    failures: list[BaseException] = []
+
+    def application(index: int) -> None:
+        try:
+            with neo4j.GraphDatabase.driver(neo4j_uri, auth=neo4j_auth) as own:
+                writer = GraphWriter(own)
+                writer.ensure_schema()
+                for round_ in range(rounds):
+                    event = dataclasses.replace(
+                        _event(1_000 * round_ + index, model=_saved(name)),
+                        job_name=f"train{index}",
+                        app=AppContext(app_id=f"app-train{index}", app_name=f"train{index}"),
+                    )
+                    start.wait(timeout=60)
+                    writer.write(event)
+        except BaseException as error:  # reported by the test thread below
+            start.abort()
+            failures.append(error)
+
+    threads = [threading.Thread(target=application, args=(i,)) for i in range(CONCURRENT_WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert failures == []
+    written = rounds * CONCURRENT_WRITERS
+    numbers = sorted(int(version) for _, version in _versions(driver, name))
+    assert numbers == list(range(1, written + 1))
+    records, _, _ = driver.execute_query(
+        "MATCH (m:Model {name: $name}) "
+        "RETURN count(m) AS models, count(DISTINCT m.key) AS keys, "
+        "min(COUNT { (m)-[:PRODUCED_BY]->(:Run) }) AS fewest_runs, "
+        "max(COUNT { (m)-[:PRODUCED_BY]->(:Run) }) AS most_runs",
+        name=name,
+    )
+    assert dict(records[0]) == {
+        "models": written,
+        "keys": written,
+        "fewest_runs": 1,
+        "most_runs": 1,
+    }
 
 
 def test_a_replayed_event_keeps_its_number_instead_of_making_a_new_version(
