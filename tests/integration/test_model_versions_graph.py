@@ -6,7 +6,6 @@ the spool still gets its model numbered; a replayed event keeps the number it go
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 import threading
 import uuid
@@ -15,20 +14,12 @@ from typing import Any
 
 import neo4j
 import pytest
+from lineage_events import input_at, lineage_event, output_at
 
 from spark_lineage.graph.connection import DriverOptions
 from spark_lineage.graph.settings import Neo4jSettings
 from spark_lineage.graph.writer import GraphWriter
-from spark_lineage.model import (
-    AppContext,
-    DatasetRef,
-    EventType,
-    InputDataset,
-    LineageEvent,
-    ModelInfo,
-    OutputDataset,
-    VersionInfo,
-)
+from spark_lineage.model import DatasetRef, LineageEvent, ModelInfo
 from spark_lineage.sinks.neo4j import Neo4jSink
 from spark_lineage.sinks.replay import replay_spool
 
@@ -47,22 +38,14 @@ def _event(
     writes: tuple[DatasetRef, int] | None = None,
     model: ModelInfo | None = None,
 ) -> LineageEvent:
-    return LineageEvent(
-        run_id=str(uuid.uuid4()),
-        event_type=EventType.COMPLETE,
-        job_namespace="itest-models",
-        job_name="train",
-        event_time_ms=BASE_MS + at,
-        started_at_ms=BASE_MS + at,
-        ended_at_ms=BASE_MS + at,
-        app=AppContext(app_id="app-train", app_name="train"),
-        inputs=tuple(InputDataset(ds, version=VersionInfo(v)) for ds, v in reads),
-        outputs=(
-            (OutputDataset(writes[0], version=VersionInfo(writes[1], operation="WRITE")),)
-            if writes
-            else ()
-        ),
+    return lineage_event(
+        "itest-models",
+        "train",
+        BASE_MS + at,
+        inputs=(input_at(ds, v) for ds, v in reads),
+        output=output_at(*writes) if writes else None,
         model=model,
+        started_at=BASE_MS + at,
     )
 
 
@@ -129,11 +112,8 @@ def test_concurrent_writers_of_one_model_name_get_distinct_consecutive_numbers(
                 writer = GraphWriter(own)
                 writer.ensure_schema()
                 for round_ in range(rounds):
-                    event = dataclasses.replace(
-                        _event(1_000 * round_ + index, model=_saved(name)),
-                        job_name=f"train{index}",
-                        app=AppContext(app_id=f"app-train{index}", app_name=f"train{index}"),
-                    )
+                    at = BASE_MS + 1_000 * round_ + index
+                    event = lineage_event("itest-models", f"train{index}", at, model=_saved(name))
                     start.wait(timeout=60)
                     writer.write(event)
         except BaseException as error:  # reported by the test thread below

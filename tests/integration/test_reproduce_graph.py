@@ -14,18 +14,10 @@ import uuid
 
 import neo4j
 import pytest
+from lineage_events import input_at, lineage_event, output_at
 
 from spark_lineage.graph.writer import GraphWriter
-from spark_lineage.model import (
-    AppContext,
-    DatasetRef,
-    EventType,
-    InputDataset,
-    LineageEvent,
-    ModelInfo,
-    OutputDataset,
-    VersionInfo,
-)
+from spark_lineage.model import DatasetRef, LineageEvent, ModelInfo
 from spark_lineage.names import UnknownName
 from spark_lineage.reproduce import format_json, format_tree, reproduce
 
@@ -50,31 +42,12 @@ def run(
     at: int,
     model: ModelInfo | None = None,
 ) -> LineageEvent:
-    return LineageEvent(
-        run_id=str(uuid.uuid4()),
-        event_type=EventType.COMPLETE,
-        job_namespace="itest-reproduce",
-        job_name=job,
-        event_time_ms=at,
-        started_at_ms=at - 1000,
-        ended_at_ms=at,
-        app=AppContext(app_id=f"app-{job}", app_name=job),
-        inputs=tuple(
-            InputDataset(ds, version=VersionInfo(v) if v is not None else None) for ds, v in reads
-        ),
-        outputs=(
-            (
-                OutputDataset(
-                    writes[0],
-                    write_mode="overwrite",
-                    version=(
-                        None if writes[1] is None else VersionInfo(writes[1], operation="WRITE")
-                    ),
-                ),
-            )
-            if writes
-            else ()
-        ),
+    return lineage_event(
+        "itest-reproduce",
+        job,
+        at,
+        inputs=(input_at(ds, v) for ds, v in reads),
+        output=output_at(*writes, mode="overwrite") if writes else None,
         model=model,
     )
 

@@ -13,20 +13,12 @@ from collections.abc import Mapping
 
 import neo4j
 import pytest
+from lineage_events import input_at, lineage_event, output_at
 
 from spark_lineage.cli import main
 from spark_lineage.graph.prune import prune
 from spark_lineage.graph.writer import GraphWriter
-from spark_lineage.model import (
-    AppContext,
-    DatasetRef,
-    EventType,
-    InputDataset,
-    LineageEvent,
-    ModelInfo,
-    OutputDataset,
-    VersionInfo,
-)
+from spark_lineage.model import AppContext, DatasetRef, LineageEvent, ModelInfo, VersionInfo
 from spark_lineage.names import UnknownName
 from spark_lineage.reproduce import reproduce
 
@@ -54,21 +46,17 @@ def _event(
     model: ModelInfo | None = None,
     user: str = "etl-bot",
 ) -> LineageEvent:
-    run_id = str(uuid.uuid4())
-    lake.runs[step] = run_id
-    return LineageEvent(
-        run_id=run_id,
-        event_type=EventType.COMPLETE,
-        job_namespace="itest-timeline",
-        job_name=step.rstrip("0123456789"),
-        event_time_ms=at,
-        started_at_ms=at - 1000,
-        ended_at_ms=at,
-        app=AppContext(app_id=f"app-{step}", app_name=step, user=user),
-        inputs=tuple(InputDataset(ds, version=VersionInfo(v)) for ds, v in reads),
-        outputs=(OutputDataset(writes[0], version=writes[1]),) if writes else (),
+    event = lineage_event(
+        "itest-timeline",
+        step.rstrip("0123456789"),
+        at,
+        inputs=(input_at(ds, v) for ds, v in reads),
+        output=output_at(*writes) if writes else None,
         model=model,
+        app=AppContext(app_id=f"app-{step}", app_name=step, user=user),
     )
+    lake.runs[step] = event.run_id
+    return event
 
 
 @pytest.fixture
