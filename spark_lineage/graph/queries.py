@@ -71,7 +71,6 @@ SCHEMA: tuple[SchemaRule, ...] = (
     SchemaRule("run_ended_at", "RANGE", "Run", "ended_at"),
     SchemaRule("run_event_time", "RANGE", "Run", "event_time"),
     SchemaRule("dataset_version_timestamp", "RANGE", "DatasetVersion", "timestamp"),
-    SchemaRule("model_name", "RANGE", "Model", "name"),
 )
 
 #: Indexes earlier versions created and the model no longer wants, dropped by ``ensure_schema``.
