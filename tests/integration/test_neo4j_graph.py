@@ -362,6 +362,7 @@ def test_prune_removes_old_runs_and_versions_but_keeps_lineage(
     driver: neo4j.Driver, pipeline: Pipeline
 ) -> None:
     p = pipeline
+    prune(driver, T1)  # what other suites wrote before this test's times (1970's timelines)
     _write_all(driver, p.events())
     report = prune(driver, T2 + 1)
     assert (report.runs, report.versions) == (2, 1)
