@@ -4,6 +4,7 @@
 #
 #   scripts/test.sh                       # the whole suite
 #   scripts/test.sh -x -q tests/unit      # any pytest arguments
+#   SPARK=3.5 scripts/test.sh             # on another Spark line (`make test SPARK=3.5`)
 #
 # The test server: bolt://127.0.0.1:17687 (plain) and bolt+ssc://127.0.0.1:17687 (TLS with a
 # self-signed certificate, tls_level OPTIONAL), data in .neo4j/test (wiped at each run), user
@@ -17,6 +18,11 @@ cd "$ROOT"
 log() { printf '[test] %s\n' "$*" >&2; }
 
 scripts/setup.sh
+# The line's environment, as scripts/setup.sh builds it: .venv for the main line.
+case "${SPARK:-4.1}" in
+    4.1) VENV="$ROOT/.venv" ;;
+    *) VENV="$ROOT/.venv-spark$SPARK" ;;
+esac
 # The HTML lineage picture is checked in a real headless browser (Debian's chromium).
 scripts/install_chromium.sh
 
@@ -51,7 +57,7 @@ export SPARK_LINEAGE_TEST_NEO4J_USER=${SPARK_LINEAGE_TEST_NEO4J_USER:-neo4j}
 export SPARK_LINEAGE_TEST_NEO4J_PASSWORD=${SPARK_LINEAGE_TEST_NEO4J_PASSWORD:-$NEO4J_PASSWORD}
 
 set +e
-.venv/bin/python -m pytest "$@"
+"$VENV/bin/python" -m pytest "$@"
 status=$?
 set -e
 [ -n "$STARTED_NEO4J" ] && log "pytest exited with $status; stopping the test Neo4j"

@@ -19,6 +19,7 @@ copy would only invite version skew.
     python -m spark_lineage.tools.jarset fetch          # set-up: fetch and check (idempotent)
     python -m spark_lineage.tools.jarset check          # verify only, one line per problem
     python -m spark_lineage.tools.jarset paths          # the jar files, comma-separated
+    python -m spark_lineage.tools.jarset line           # the installed Spark line, e.g. 3.5
     python -m spark_lineage.tools.jarset lock --root io.delta:delta-spark_4.1_2.13:4.4.0
 """
 
@@ -339,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("fetch", "check", "paths"):
         cmd = sub.add_parser(name)
         cmd.add_argument("--line", default=None, help="Spark line (default: installed pyspark)")
+    sub.add_parser("line", help="print the installed pyspark's line (major.minor)")
     lock = sub.add_parser("lock", help="resolve the Delta jar once and write the lock file")
     lock.add_argument("--root", required=True, help="group:artifact:version of the Delta jar")
     lock.add_argument("--line", default=None)
@@ -352,6 +354,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for problem in found:
                 print(problem, file=sys.stderr)
             return 1 if found else 0
+        elif args.command == "line":
+            print(installed_spark_line())
         elif args.command == "paths":
             print(",".join(str(p) for p in locked_jar_paths(args.line)))
         else:
