@@ -81,6 +81,7 @@ from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, option_str, seq
 from spark_lineage.capture.streams import MICRO_BATCH_WRITE, StreamRegistry, batch_query
 from spark_lineage.capture.transfer import active_jvm, plan_json_text
+from spark_lineage.capture.versions import file_stream_dir
 from spark_lineage.model import CapturedPlan, JsonDict
 from spark_lineage.write_commands import DELTA_COPY_OPERATIONS, DELTA_DML_OPERATIONS
 
@@ -167,7 +168,7 @@ def _relation_facts(
     relations: list[JsonDict] = []
     for leaf, node in leaves:
         if node in _JVM_RELATIONS:
-            fact = _guard(errors, node, partial(_leaf_fact, leaf, node))
+            fact = _guard(errors, node, partial(_leaf_fact, leaf, node, streams))
             if fact is not None:
                 relations.append(fact)
         elif node == "LogicalRDD" and streams is not None:
@@ -215,19 +216,19 @@ def _micro_batch_fact(leaf: Any, streams: StreamRegistry) -> tuple[JsonDict, Any
     return fact, batch
 
 
-def _leaf_fact(leaf: Any, node: str) -> JsonDict | None:
+def _leaf_fact(leaf: Any, node: str, streams: StreamRegistry | None = None) -> JsonDict | None:
     output = leaf.output()
     if output.isEmpty():
         return None
     fact: JsonDict = {"expr_id": int(output.head().exprId().id()), "node": node}
-    fact.update(_identity(leaf, node))
+    fact.update(_identity(leaf, node, streams))
     return fact
 
 
-def _identity(leaf: Any, node: str) -> JsonDict:
+def _identity(leaf: Any, node: str, streams: StreamRegistry | None = None) -> JsonDict:
     """Paths, format and catalog name of one relation node (V1, V2 or Hive)."""
     if node == "LogicalRelation":
-        return _v1_identity(leaf)
+        return _v1_identity(leaf, streams)
     if node == "HiveTableRelation":
         meta = leaf.tableMeta()
         return {
@@ -239,7 +240,7 @@ def _identity(leaf: Any, node: str) -> JsonDict:
     return _v2_identity(leaf.table() if node == "DataSourceV2Relation" else leaf.relation().table())
 
 
-def _v1_identity(leaf: Any) -> JsonDict:
+def _v1_identity(leaf: Any, streams: StreamRegistry | None = None) -> JsonDict:
     relation = leaf.relation()
     kind = _class_name(relation)
     fact: JsonDict = {"relation": kind, "paths": [], "format": None, "table": None}
@@ -254,7 +255,8 @@ def _v1_identity(leaf: Any) -> JsonDict:
             fact["table"] = catalog_name(relation.catalogTableOpt())
     elif _is_instance(relation, "org.apache.spark.sql.execution.datasources.HadoopFsRelation"):
         location = relation.location()
-        fact["paths"] = _stream_source_paths(leaf) or _split(location.rootPaths().mkString(_SEP))
+        roots = _split(location.rootPaths().mkString(_SEP))
+        fact["paths"] = _stream_source_paths(leaf, roots, streams) or roots
         if "Tahoe" in str(location.getClass().getSimpleName()):
             fact["format"] = "delta"
         elif fact["format"] is None:
@@ -262,17 +264,13 @@ def _v1_identity(leaf: Any) -> JsonDict:
     return fact
 
 
-def _stream_source_paths(leaf: Any) -> list[str]:
+def _stream_source_paths(leaf: Any, roots: list[str], streams: StreamRegistry | None) -> list[str]:
     """The directory of a file stream source, for the relation of one micro-batch over it (whose
-    root paths are the batch's files): ``FileStreamSource`` prints as ``FileStreamSource[<dir>]``
-    (its path is private). Empty for any other relation."""
-    try:
-        stream = option(leaf.stream())  # Spark 4: the source a streaming batch relation reads
-    except Exception:  # older Spark, or not a streaming relation
-        return []
-    if stream is None or _class_name(stream) != "FileStreamSource":
-        return []
-    return [str(stream.toString()).removeprefix("FileStreamSource[").removesuffix("]")]
+    root paths are the batch's files); empty for any other relation. How the source is found
+    differs per Spark line (:func:`spark_lineage.capture.versions.file_stream_dir`)."""
+    executions = streams.executions() if streams is not None else []
+    folder = file_stream_dir(leaf, roots, executions)
+    return [] if folder is None else [folder]
 
 
 def _v2_identity(table: Any) -> JsonDict:

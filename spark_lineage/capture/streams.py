@@ -87,6 +87,11 @@ class StreamRegistry:
             self._reported[query_id] = batch_id
             return True
 
+    def executions(self) -> list[Any]:
+        """The ``StreamExecution``s remembered, newest first."""
+        with self._lock:
+            return list(reversed(self._executions.values()))
+
     def batch_for(self, first_expr_id: int) -> Any:
         """The latest ``IncrementalExecution`` of a stream whose batch query outputs the attribute
         ``first_expr_id`` first (the output of a ``foreachBatch`` DataFrame), or None."""
