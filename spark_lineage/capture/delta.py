@@ -35,6 +35,7 @@ from urllib.parse import unquote, urlparse
 from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, seq
 from spark_lineage.capture.transfer import active_jvm, fetch_buffer
+from spark_lineage.capture.versions import change_feed_table
 from spark_lineage.model import JsonDict, VersionInfo
 from spark_lineage.versions import (
     CREATE_OPERATIONS,
@@ -288,7 +289,7 @@ def _change_feed_facts(leaf: JavaObject, relation: JavaObject) -> DeltaRead:
     snapshot = relation.snapshotWithSchemaMode().snapshot()
     ending = option(relation.endingVersion())
     starting = option(relation.startingVersion())
-    table = catalog_name(leaf.catalogTable()) or catalog_name(relation.catalogTableOpt())
+    table = catalog_name(leaf.catalogTable()) or change_feed_table(relation)
     return DeltaRead(
         path=change_feed_path(relation),
         table=table,

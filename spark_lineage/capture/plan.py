@@ -81,7 +81,7 @@ from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, option_str, seq
 from spark_lineage.capture.streams import MICRO_BATCH_WRITE, StreamRegistry, batch_query
 from spark_lineage.capture.transfer import active_jvm, plan_json_text
-from spark_lineage.capture.versions import file_stream_dir
+from spark_lineage.capture.versions import change_feed_table, file_stream_dir
 from spark_lineage.model import CapturedPlan, JsonDict
 from spark_lineage.write_commands import DELTA_COPY_OPERATIONS, DELTA_DML_OPERATIONS
 
@@ -252,7 +252,7 @@ def _v1_identity(leaf: Any, streams: StreamRegistry | None = None) -> JsonDict:
         fact["paths"] = [change_feed_path(relation)]
         fact["format"] = "delta"
         if fact["table"] is None:
-            fact["table"] = catalog_name(relation.catalogTableOpt())
+            fact["table"] = change_feed_table(relation)
     elif _is_instance(relation, "org.apache.spark.sql.execution.datasources.HadoopFsRelation"):
         location = relation.location()
         roots = _split(location.rootPaths().mkString(_SEP))

@@ -513,9 +513,9 @@ def test_a_failed_write_resolves_to_unknown_without_raising(
     spark.sql("DROP TABLE IF EXISTS failing")
     spark.sql(f"CREATE TABLE failing USING delta AS {rows(2)}")
 
-    def failing_insert() -> None:
-        with pytest.raises(Exception, match="CAST_INVALID_INPUT"):
-            spark.sql("INSERT INTO failing SELECT CAST('x' AS BIGINT), 0L").collect()
+    def failing_insert() -> None:  # fails while it runs, on every Spark line (ANSI mode or not)
+        with pytest.raises(Exception, match="no such row"):
+            spark.sql("INSERT INTO failing SELECT CAST(raise_error('no such row') AS BIGINT), 0L")
 
     finished = recorder.run(failing_insert)
     facts = [delta_facts(f.query_execution, f.ended_at_ms) for f in finished]

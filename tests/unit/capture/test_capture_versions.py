@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from spark_lineage.capture.versions import file_stream_dir, spark_line
+from spark_lineage.capture.versions import change_feed_table, file_stream_dir, spark_line
 
 
 @pytest.mark.parametrize(
@@ -60,34 +60,23 @@ class Option:
 
 
 class Leaf:
-    """A streaming ``LogicalRelation`` over a ``HadoopFsRelation`` of Spark ``version``; on
-    Spark 4 it names its ``stream_source`` (``LogicalRelation.stream``)."""
+    """A ``LogicalRelation`` over a ``HadoopFsRelation``; on Spark 4 it names its
+    ``stream_source`` (``LogicalRelation.stream``), on 3.5 it has no such method."""
 
-    def __init__(self, version: str, streaming: bool = True, stream_source: Any = None) -> None:
-        self._version = version
+    def __init__(self, streaming: bool = True, stream_source: Any = None) -> None:
         self._streaming = streaming
         self._source = stream_source
-
-    def relation(self) -> Leaf:
-        return self
-
-    def sparkSession(self) -> Leaf:
-        return self
-
-    def version(self) -> str:
-        return self._version
 
     def isStreaming(self) -> bool:
         return self._streaming
 
     def stream(self) -> Option:
-        if spark_line(self._version) < (4, 0):
-            raise AttributeError("no LogicalRelation.stream before Spark 4.0")
         return Option(self._source)
 
 
-def leaf(version: str, **kwargs: Any) -> Leaf:
-    return Leaf(version, **kwargs)
+class Leaf35(Leaf):
+    def stream(self) -> Option:
+        raise AttributeError("no LogicalRelation.stream before Spark 4.0")
 
 
 SOURCE = Named("FileStreamSource", "FileStreamSource[file:/data/events]")
@@ -102,27 +91,39 @@ class Execution:
         return Seq(self.sources_)
 
 
+SPARK_35, SPARK_40, SPARK_41 = (3, 5), (4, 0), (4, 1)
+
+
 def test_spark_4_names_the_source_on_the_relation() -> None:
-    found = file_stream_dir(leaf("4.1.4", stream_source=SOURCE), FILES, [])
+    found = file_stream_dir(Leaf(stream_source=SOURCE), FILES, [], line=SPARK_41)
 
     assert found == "file:/data/events"
 
 
 def test_spark_4_a_relation_without_a_file_stream_is_its_own_paths() -> None:
-    assert file_stream_dir(leaf("4.0.5"), FILES, [Execution([SOURCE])]) is None
+    assert file_stream_dir(Leaf(), FILES, [Execution([SOURCE])], line=SPARK_40) is None
     other = Named("KafkaSource", "KafkaSource[x]")
-    assert file_stream_dir(leaf("4.0.5", stream_source=other), FILES, []) is None
+    assert file_stream_dir(Leaf(stream_source=other), FILES, [], line=SPARK_40) is None
 
 
 def test_spark_3_5_finds_the_followed_stream_whose_directory_holds_the_batch_files() -> None:
     elsewhere = Named("FileStreamSource", "FileStreamSource[file:/data/other]")
     streams = [Execution([Named("RateStreamSource")]), Execution([elsewhere, SOURCE])]
 
-    assert file_stream_dir(leaf("3.5.9"), FILES, streams) == "file:/data/events"
+    assert file_stream_dir(Leaf35(), FILES, streams, line=SPARK_35) == "file:/data/events"
 
 
 def test_spark_3_5_a_batch_no_followed_stream_holds_is_its_own_paths() -> None:
     prefix_only = Named("FileStreamSource", "FileStreamSource[file:/data/event]")
 
-    assert file_stream_dir(leaf("3.5.9"), FILES, [Execution([prefix_only])]) is None
-    assert file_stream_dir(leaf("3.5.9", streaming=False), FILES, [Execution([SOURCE])]) is None
+    assert file_stream_dir(Leaf35(), FILES, [Execution([prefix_only])], line=SPARK_35) is None
+    not_streaming = Leaf35(streaming=False)
+    assert file_stream_dir(not_streaming, FILES, [Execution([SOURCE])], line=SPARK_35) is None
+
+
+class CdfRelation:
+    """A ``DeltaCDFRelation`` of Delta 3.3: no ``catalogTableOpt`` method."""
+
+
+def test_a_change_feed_on_spark_3_5_names_no_table_and_asks_the_relation_nothing() -> None:
+    assert change_feed_table(CdfRelation(), line=SPARK_35) is None
