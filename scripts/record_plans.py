@@ -1,20 +1,26 @@
-"""Record the golden lineage fixtures from a real Spark 4.1 + Delta session.
+"""Record the golden lineage fixtures of one Spark line from a real Spark + Delta session.
 
 Runs every case of ``tests/fixtures/plans/cases.py`` through ``capture_plan`` (the same function
-the agent calls) and writes one ``tests/fixtures/plans/<family>.json`` per rule family: titled
-cases, each with the query, the captured plan and the expected edges. All data lives under the
-fixed root ``/tmp/spark-lineage-fixtures`` (wiped first) so that recorded paths are stable, and
-unstable JVM details (jvmId, creation times) are blanked.
+the agent calls) and writes one ``tests/fixtures/plans/spark-<line>/<family>.json`` per rule
+family: titled cases, each with the query, the captured plan and the expected edges. A case the
+line cannot run (SQL it lacks: the case's ``since``) is written with its title and the reason
+as ``skipped`` instead of a plan, so that the replay reports it skipped rather than missing.
+All data lives under the fixed root ``/tmp/spark-lineage-fixtures`` (wiped first) so that
+recorded paths are stable, and unstable JVM details (jvmId, creation times) are blanked.
 
 Families run on the session kind ``cases.FAMILY_SESSIONS`` names (default: Delta with the
 in-memory catalog, data under the root). A ``hive`` family runs on a session with Hive support
 and its own Derby metastore, warehouse and data under ``<root>/hive``; one run records the kinds
 one after the other, each on a fresh session.
 
-    .venv/bin/python scripts/record_plans.py [--only FAMILY] [--check]
+    .venv/bin/python scripts/record_plans.py [--spark 4.1] [--only FAMILY] [--check]
+    .venv-spark3.5/bin/python scripts/record_plans.py --spark 3.5
 
-``--check`` also runs ``extract_lineage`` on every recording and prints the cases whose result
-differs from the expectation (the unit tests assert the same, without a JVM).
+``--spark`` names the line being recorded; it must be the line of the Python that runs the
+script (each line's environment is ``make setup SPARK=<line>``), and defaults to it. ``--check``
+also runs ``extract_lineage`` on every recording and prints the cases whose result differs from
+the expectation (the unit tests assert the same, without a JVM). The fixed root is shared: run
+one recording at a time (``flock /tmp/record-plans.lock ...``).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from cases import (  # noqa: E402
     run_case,
     session_kind,
     setup,
+    skip_reason,
 )
 
 from spark_lineage.capture.plan import capture_plan  # noqa: E402
@@ -55,6 +62,7 @@ from spark_lineage.lineage.labels import (  # noqa: E402
     schema_rows,
     version_rows,
 )
+from spark_lineage.tools.jarset import installed_spark_line  # noqa: E402
 from spark_lineage.tools.spark_conf import delta_spark_conf  # noqa: E402
 
 ROOT = "/tmp/spark-lineage-fixtures"
@@ -162,11 +170,26 @@ def check(record: dict[str, Any]) -> list[str]:
     return problems
 
 
+def fixture_dir(line: str) -> Path:
+    """Where the golden fixtures of Spark line ``line`` (``"3.5"``) live."""
+    return FIXTURES / f"spark-{line}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spark", help="the Spark line recorded (default: the installed one)")
     parser.add_argument("--only", help="record one family only")
     parser.add_argument("--check", action="store_true", help="compare with extract_lineage")
     args = parser.parse_args()
+    line = installed_spark_line()
+    if args.spark and args.spark != line:
+        print(
+            f"record_plans: error: this Python runs Spark {line}, not {args.spark}: run"
+            f" .venv-spark{args.spark}/bin/python scripts/record_plans.py --spark {args.spark}"
+            f" (make setup SPARK={args.spark} builds it)",
+            file=sys.stderr,
+        )
+        return 2
     shutil.rmtree(ROOT, ignore_errors=True)
     selected = [case for case in CASES if not args.only or case.family == args.only]
     kinds = dict.fromkeys(session_kind(case.family) for case in selected)
@@ -175,8 +198,10 @@ def main() -> int:
     for kind in kinds:
         cases = [case for case in selected if session_kind(case.family) == kind]
         failures += record_kind(kind, cases, families, args.check)
+    target_dir = fixture_dir(line)
+    target_dir.mkdir(parents=True, exist_ok=True)
     for family, records in families.items():
-        target = FIXTURES / f"{family}.json"
+        target = target_dir / f"{family}.json"
         target.write_text(json.dumps({"family": family, "cases": records}, indent=1) + "\n")
         print(f"wrote {target.relative_to(REPO)} ({len(records)} cases)")
     return 1 if failures else 0
@@ -194,6 +219,11 @@ def record_kind(
         recorder = attach(spark)
         setup(spark, paths, kind)
         for case in cases:
+            reason = skip_reason(case, spark.version)
+            if reason is not None:
+                families[case.family].append({"title": case.title, "skipped": reason})
+                print(f"[{case.family}] {case.title}: skipped ({reason})")
+                continue
             try:
                 record = record_case(spark, recorder, case, paths)
             except Exception as exc:  # report and go on: one broken case must not stop the rest

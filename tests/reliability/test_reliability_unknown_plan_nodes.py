@@ -22,7 +22,8 @@ from spark_lineage.model import CapturedPlan, QueryLineage
 
 pytestmark = pytest.mark.reliability
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plans"
+#: The main line's recorded plans (each line's are in a folder of their own).
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plans" / "spark-4.1"
 
 
 def _recorded_cases() -> Iterator[tuple[str, dict[str, Any]]]:

@@ -1,5 +1,9 @@
 """The one assertion every lineage test uses, and access to the recorded golden cases.
 
+The golden cases are recorded once per Spark line (``scripts/record_plans.py --spark <line>``)
+into ``tests/fixtures/plans/spark-<line>/``; a case a line cannot run is recorded there as
+``skipped`` with the reason.
+
 ``assert_column_lineage(lineage, edges, deps)`` compares an extraction with the expected label
 triples exactly (sets: nothing missing, nothing extra) and prints a readable diff on failure.
 """
@@ -22,11 +26,23 @@ from spark_lineage.lineage.labels import (
 from spark_lineage.model import CapturedPlan, QueryLineage
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "plans"
+#: The main line (``make setup``): the fixtures the tests of one recorded detail read.
+MAIN_LINE = "4.1"
 
 
-def golden_cases() -> Iterator[tuple[str, dict[str, Any]]]:
-    """(``family: title``, recorded case) for every case of every fixture file."""
-    for path in sorted(FIXTURES.glob("*.json")):
+def recorded_lines() -> list[str]:
+    """The Spark lines that have recorded fixtures, e.g. ``["3.5", "4.0", "4.1"]``."""
+    return sorted(path.name.removeprefix("spark-") for path in FIXTURES.glob("spark-*"))
+
+
+def fixture_dir(line: str = MAIN_LINE) -> Path:
+    return FIXTURES / f"spark-{line}"
+
+
+def golden_cases(line: str = MAIN_LINE) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(``family: title``, recorded case) for every case of every fixture file of ``line``,
+    the skipped ones included (they have ``skipped``, the reason, instead of a ``plan``)."""
+    for path in sorted(fixture_dir(line).glob("*.json")):
         data = json.loads(path.read_text())
         for case in data["cases"]:
             yield f"{data['family']}: {case['title']}", case

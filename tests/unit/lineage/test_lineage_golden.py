@@ -1,7 +1,10 @@
-"""Every golden case recorded from real Spark 4.1: the plan must give exactly the expected edges.
+"""Every golden case, as recorded from each supported Spark line: the plan must give exactly the
+expected edges.
 
 The cases (query -> expected edges with types) are defined in tests/fixtures/plans/cases.py and
-recorded by scripts/record_plans.py; this replays them without a JVM.
+recorded by scripts/record_plans.py once per line (tests/fixtures/plans/spark-<line>/); this
+replays them without a JVM, each case once per recorded line. A case a line cannot run (SQL it
+lacks) was recorded as skipped with the reason and is reported skipped here.
 """
 
 from __future__ import annotations
@@ -10,36 +13,76 @@ from typing import Any
 
 import pytest
 from lineage_assertions import (
+    FIXTURES,
+    MAIN_LINE,
     assert_column_lineage,
     assert_versions_and_schema,
     golden_cases,
     lineage_of,
+    recorded_lines,
 )
 
-CASES = list(golden_cases())
+LINES = recorded_lines()
+RECORDED = {line: list(golden_cases(line)) for line in LINES}
+FAMILIES = {
+    "projection",
+    "join",
+    "aggregate",
+    "window",
+    "setops",
+    "generate",
+    "subquery",
+    "relations",
+    "writes",
+    "hive",
+    "delta_history",
+    "streaming",
+}
 
 
-def test_every_rule_family_has_recorded_cases() -> None:
-    families = {name.split(":")[0] for name, _ in CASES}
-    assert families >= {
-        "projection",
-        "join",
-        "aggregate",
-        "window",
-        "setops",
-        "generate",
-        "subquery",
-        "relations",
-        "writes",
-        "hive",
-        "delta_history",
-        "streaming",
-    }
-    assert len(CASES) >= 60
+def _params(every: int = 1) -> list[Any]:
+    """One pytest param per (line, recorded case), every ``every``-th case of each line; skipped
+    recordings carry their reason as a skip mark."""
+    return [
+        pytest.param(
+            line,
+            name,
+            case,
+            id=f"{line}/{name}",
+            marks=[pytest.mark.skip(reason=case["skipped"])] if "skipped" in case else [],
+        )
+        for line in LINES
+        for name, case in RECORDED[line][::every]
+    ]
 
 
-@pytest.mark.parametrize(("name", "case"), CASES, ids=[name for name, _ in CASES])
-def test_golden_case(name: str, case: dict[str, Any]) -> None:
+def _lock_lines() -> set[str]:
+    locks = FIXTURES.parents[2] / "locks"
+    return {path.stem.removeprefix("spark-") for path in locks.glob("spark-*.toml")}
+
+
+def test_every_supported_line_has_recorded_golden_plans() -> None:
+    assert MAIN_LINE in LINES
+    assert set(LINES) == _lock_lines()
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_every_rule_family_has_recorded_cases(line: str) -> None:
+    families = {name.split(":")[0] for name, _ in RECORDED[line]}
+    assert families >= FAMILIES
+    assert len([case for _, case in RECORDED[line] if "plan" in case]) >= 60
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_every_line_records_every_case_run_or_skipped_with_a_reason(line: str) -> None:
+    main = [name for name, _ in RECORDED[MAIN_LINE]]
+    assert sorted(name for name, _ in RECORDED[line]) == sorted(main)
+    for name, case in RECORDED[line]:
+        assert ("plan" in case) != bool(case.get("skipped")), f"{line}/{name}: plan or reason"
+
+
+@pytest.mark.parametrize(("line", "name", "case"), _params())
+def test_golden_case(line: str, name: str, case: dict[str, Any]) -> None:
     expected = case["expected"]
     lineage = lineage_of(case)
     assert_column_lineage(
@@ -51,8 +94,10 @@ def test_golden_case(name: str, case: dict[str, Any]) -> None:
         assert output.conservative == (), f"{name}: unexpected conservative {output.conservative}"
 
 
-@pytest.mark.parametrize(("name", "case"), CASES, ids=[name for name, _ in CASES])
-def test_a_query_that_writes_reports_one_output_else_none(name: str, case: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("line", "name", "case"), _params())
+def test_a_query_that_writes_reports_one_output_else_none(
+    line: str, name: str, case: dict[str, Any]
+) -> None:
     lineage = lineage_of(case)
     assert len(lineage.outputs) == case["expected"]["outputs"]
     assert lineage.inputs, "every recorded query reads something"
@@ -79,9 +124,9 @@ def _expr_ids(value: Any) -> list[int]:
     return []
 
 
-@pytest.mark.parametrize(("name", "case"), CASES[::7], ids=[name for name, _ in CASES[::7]])
+@pytest.mark.parametrize(("line", "name", "case"), _params(every=7))
 def test_lineage_does_not_depend_on_exprid_numbering_even_from_zero(
-    name: str, case: dict[str, Any]
+    line: str, name: str, case: dict[str, Any]
 ) -> None:
     """A fresh JVM numbers attributes from 0: exprId 0 is an id like any other (also in the
     plans facts hold, such as a foreachBatch DataFrame's micro-batch)."""

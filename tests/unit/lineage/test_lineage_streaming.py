@@ -6,14 +6,15 @@ each (query, batch) to one event.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
+
+from lineage_assertions import fixture_dir
 
 from spark_lineage.capture.streams import StreamRegistry
 from spark_lineage.lineage import extract_lineage
 from spark_lineage.model import CapturedPlan
 
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "plans" / "streaming.json"
+FIXTURE = fixture_dir() / "streaming.json"
 
 
 def recorded(title_start: str) -> dict[str, Any]:
