@@ -62,7 +62,7 @@ from spark_lineage.lineage.labels import (  # noqa: E402
     schema_rows,
     version_rows,
 )
-from spark_lineage.tools.jarset import installed_spark_line  # noqa: E402
+from spark_lineage.tools.jarset import delta_available, installed_spark_line  # noqa: E402
 from spark_lineage.tools.spark_conf import delta_spark_conf  # noqa: E402
 
 ROOT = "/tmp/spark-lineage-fixtures"
@@ -217,9 +217,10 @@ def record_kind(
     failures = 0
     try:
         recorder = attach(spark)
-        setup(spark, paths, kind)
+        delta = delta_available()
+        setup(spark, paths, kind, delta)
         for case in cases:
-            reason = skip_reason(case, spark.version)
+            reason = skip_reason(case, spark.version, delta)
             if reason is not None:
                 families[case.family].append({"title": case.title, "skipped": reason})
                 print(f"[{case.family}] {case.title}: skipped ({reason})")

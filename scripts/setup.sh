@@ -17,8 +17,8 @@ MAIN_LINE=4.1
 LINE=${SPARK:-$MAIN_LINE}
 case "$LINE" in
     "$MAIN_LINE") VENV="$ROOT/.venv"; EXTRAS="dev" ;;
-    3.5|4.0) VENV="$ROOT/.venv-spark$LINE"; EXTRAS="devtools,spark${LINE/./}" ;;
-    *) printf '[setup] error: unsupported Spark line %s (supported: 3.5, 4.0, %s)\n' \
+    3.5|4.0|4.3) VENV="$ROOT/.venv-spark$LINE"; EXTRAS="devtools,spark${LINE/./}" ;;
+    *) printf '[setup] error: unsupported Spark line %s (supported: 3.5, 4.0, %s, 4.3)\n' \
            "$LINE" "$MAIN_LINE" >&2; exit 2 ;;
 esac
 PY=${PYTHON:-python3.11}
@@ -44,7 +44,8 @@ if ! stamp_ok "$py_stamp" "$py_inputs"; then
 else
     log "Python environment up to date"
 fi
-"$VENV/bin/python" -c "import pyspark, delta, neo4j, openlineage.client, spark_lineage" \
+# (delta-spark is checked with the lock below: a line without Delta, 4.3, has none)
+"$VENV/bin/python" -c "import pyspark, neo4j, openlineage.client, spark_lineage" \
     || { log "error: the Python environment in ${VENV#"$ROOT/"} is incomplete: delete it and run \`make setup\`"; exit 1; }
 installed=$("$VENV/bin/python" -m spark_lineage.tools.jarset line)
 [ "$installed" = "$LINE" ] \

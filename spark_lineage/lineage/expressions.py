@@ -127,7 +127,9 @@ def _children_modes(expr: Expr, mode: Subtype, masked: bool) -> list[tuple[Expr,
             )
             for i, c in enumerate(children)
         ]
-    if cls == "If":
+    if cls in ("If", "NullIfResult"):
+        # NullIfResult(predicate, value): NULLIF(a, b) as Spark 4.3 rewrites it, inside a With
+        # that names ``a`` once (older lines rewrite NULLIF to an If).
         return [
             (c, escalate(mode, CONDITIONAL if i == 0 else TRANSFORMATION), masked)
             for i, c in enumerate(children)

@@ -11,6 +11,10 @@ the pom of a losing version; Ivy, which Spark uses for ``spark.jars.packages``, 
 revision instead, finds that pom in the same repository and fails on the missing jar. One
 resolution, locked and checked, removes the disagreement.
 
+A line that no Delta release supports yet (the newest PySpark, before Delta catches up) has a
+lock with an empty ``delta_spark`` and no jars: its sessions run without Delta
+(:func:`delta_available`), and set-up installs no ``delta-spark``.
+
 The lock holds the jars that Delta needs and Spark does not ship itself. A dependency whose
 artifact is already among pyspark's own jars is left out and listed under ``provided_by_spark``:
 Spark's copy is the one that loads (the application class loader asks Spark's first), so a second
@@ -86,6 +90,11 @@ class Lock:
     provided_by_spark: tuple[str, ...]
     path: Path
 
+    @property
+    def has_delta(self) -> bool:
+        """False for a line no Delta release supports (an empty ``delta_spark``, no jars)."""
+        return bool(self.delta_spark)
+
 
 def cache_dir() -> Path:
     """The project-local cache (jars, Maven repository, Ivy home): ``$SPARK_LINEAGE_CACHE``."""
@@ -130,7 +139,9 @@ def read_lock(spark_line: str | None = None, lock_dir: Path = LOCK_DIR) -> Lock:
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        jars = tuple(LockedJar(str(j["coordinate"]), str(j["sha256"])) for j in data["jar"])
+        jars = tuple(
+            LockedJar(str(j["coordinate"]), str(j["sha256"])) for j in data.get("jar", [])
+        )
         return Lock(
             spark_line=str(data["spark_line"]),
             pyspark=str(data["pyspark"]),
@@ -167,11 +178,24 @@ def problems(lock: Lock, folder: Path) -> list[str]:
     return found
 
 
+def delta_available(spark_line: str | None = None, lock_dir: Path = LOCK_DIR) -> bool:
+    """Whether the line (default: the installed one) has Delta Lake (see :attr:`Lock.has_delta`)."""
+    return read_lock(spark_line, lock_dir).has_delta
+
+
+def _installed_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
 def check_installed_versions(lock: Lock) -> None:
-    """The Python packages must be the ones the lock was made for."""
-    installed = {"pyspark": metadata.version("pyspark"),
-                 "delta-spark": metadata.version("delta-spark")}
-    locked = {"pyspark": lock.pyspark, "delta-spark": lock.delta_spark}
+    """The Python packages must be the ones the lock was made for (no ``delta-spark`` at all on
+    a line without Delta)."""
+    installed = {"pyspark": _installed_version("pyspark"),
+                 "delta-spark": _installed_version("delta-spark")}
+    locked = {"pyspark": lock.pyspark, "delta-spark": lock.delta_spark or "none"}
     for name, version in installed.items():
         if version != locked[name]:
             raise JarSetError(
@@ -236,6 +260,11 @@ def fetch(spark_line: str | None = None, log: bool = True) -> list[Path]:
     """Set-up: make the jar folder hold exactly the locked jars, verified (idempotent)."""
     lock = read_lock(spark_line)
     folder = jar_dir(lock.spark_line)
+    if not lock.has_delta:
+        if log:
+            print(f"[setup] no Delta release supports Spark {lock.spark_line}: no jars to fetch "
+                  f"(locks/{lock.path.name}); sessions run without Delta", file=sys.stderr)
+        return []
     if not problems(lock, folder):
         if log:
             print(f"[setup] Delta jars up to date ({len(lock.jars)} jars locked in "

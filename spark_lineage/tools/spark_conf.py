@@ -8,15 +8,19 @@ starts. A user's own cluster brings Delta its own way (``--packages``, its platf
 
 from __future__ import annotations
 
-from spark_lineage.tools.jarset import ivy_home, locked_jar_paths
+from spark_lineage.tools.jarset import delta_available, ivy_home, locked_jar_paths
 
 
 def delta_spark_conf() -> dict[str, str]:
-    """The ``spark.*`` settings that turn on Delta Lake from the locked local jars.
+    """The ``spark.*`` settings that turn on Delta Lake from the locked local jars; on a line no
+    Delta release supports (:func:`~spark_lineage.tools.jarset.delta_available`), only the Ivy
+    home: the session runs without Delta.
 
     Raises :class:`~spark_lineage.tools.jarset.JarSetError` (one line that names the jar and the
     fix) when a locked jar is missing or damaged, before any JVM starts.
     """
+    if not delta_available():
+        return {"spark.jars.ivy": str(ivy_home())}
     return {
         "spark.jars": ",".join(str(path) for path in locked_jar_paths()),
         # Never used by these sessions (no packages); set so that nothing falls back to ~/.ivy2.

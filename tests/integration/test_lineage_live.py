@@ -38,19 +38,23 @@ from lineage_assertions import assert_column_lineage, assert_versions_and_schema
 
 from spark_lineage.capture.plan import capture_plan
 from spark_lineage.lineage import extract_lineage
+from spark_lineage.tools.jarset import delta_available
 
 pytestmark = pytest.mark.integration
 DATABASE = "lineage_it"
 #: The shared session is the default kind; the ``hive`` family runs in test_hive_writes.py.
 LIVE = [c for c in CASES if c.live and session_kind(c.family) == "default"]
-#: Cases that use SQL this Spark line lacks are skipped with that reason (``Case.since``).
+#: False on a line no Delta release supports: the Delta tables are not set up.
+DELTA = delta_available()
+#: Cases that use SQL this Spark line lacks (``Case.since``), or Delta on a line without it, are
+#: skipped with that reason.
 LIVE_PARAMS = [
     pytest.param(
         c,
         id=f"{c.family}: {c.title}",
         marks=pytest.mark.skipif(
-            skip_reason(c, pyspark.__version__) is not None,
-            reason=skip_reason(c, pyspark.__version__) or "",
+            skip_reason(c, pyspark.__version__, DELTA) is not None,
+            reason=skip_reason(c, pyspark.__version__, DELTA) or "",
         ),
     )
     for c in LIVE
@@ -68,7 +72,7 @@ def live(
     paths = data_paths(str(tmp_path_factory.mktemp("lineage-live")))
     recorder = attach(spark)
     try:
-        setup(spark, paths)
+        setup(spark, paths, delta=DELTA)
         yield spark, recorder, paths
     finally:
         detach(spark, recorder)

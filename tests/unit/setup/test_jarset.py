@@ -150,3 +150,33 @@ def test_the_demo_stops_with_one_line_before_starting_any_job(tmp_path: Path) ->
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("demo: locked jar io.delta:")
     assert "Exception" not in result.stderr and "at org." not in result.stderr
+
+
+def test_a_line_no_delta_release_supports_has_a_lock_without_jars(tmp_path: Path) -> None:
+    (tmp_path / "spark-9.9.toml").write_text(
+        'spark_line = "9.9"\npyspark = "9.9.0"\ndelta_spark = ""\nroot = ""\n'
+        "provided_by_spark = []\n"
+    )
+
+    lock = jarset.read_lock("9.9", tmp_path)
+
+    assert lock.jars == () and not lock.has_delta
+    assert jarset.delta_available("9.9", tmp_path) is False
+
+
+def test_on_a_line_without_delta_an_installed_delta_spark_asks_for_set_up(tmp_path: Path) -> None:
+    line = jarset.installed_spark_line()
+    (tmp_path / f"spark-{line}.toml").write_text(
+        f'spark_line = "{line}"\npyspark = "{metadata.version("pyspark")}"\ndelta_spark = ""\n'
+        'root = ""\n'
+    )
+
+    with pytest.raises(JarSetError, match=r"locked for delta-spark none but .* is installed"):
+        jarset.locked_jar_paths(lock_dir=tmp_path)
+
+
+def test_the_newest_line_is_locked_without_delta() -> None:
+    """Spark 4.3: no Delta release supports it (the README's support matrix says why)."""
+    lock = jarset.read_lock("4.3")
+
+    assert (lock.pyspark, lock.delta_spark, lock.jars) == ("4.3.0", "", ())
