@@ -36,7 +36,7 @@ py_stamp="$VENV/.spark-lineage-stamp"
 py_inputs=$( (echo "$EXTRAS"; for f in pyproject.toml setup.py; do [ ! -f "$f" ] || cat "$f"; done) \
     | sha256sum | cut -d' ' -f1)
 if ! stamp_ok "$py_stamp" "$py_inputs"; then
-    log "creating the Python environment in ${VENV#"$ROOT/"} for Spark $LINE (pyspark, delta-spark, neo4j driver, dev tools)"
+    log "creating the Python environment in ${VENV#"$ROOT/"} for Spark $LINE (.[$EXTRAS]: its pyspark/delta-spark pins, neo4j driver, dev tools)"
     [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]"
