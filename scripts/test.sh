@@ -8,7 +8,8 @@
 #
 # The test server: bolt://127.0.0.1:17687 (plain) and bolt+ssc://127.0.0.1:17687 (TLS with a
 # self-signed certificate, tls_level OPTIONAL), data in .neo4j/test (wiped at each run), user
-# neo4j with $NEO4J_PASSWORD (default spark-lineage). Override the port with
+# neo4j with $NEO4J_PASSWORD (default spark-lineage). Another line has its own: port 17688 (3.5),
+# 17689 (4.0) or 17690 (4.3), data in .neo4j/test-spark<line>. Override the port with
 # SPARK_LINEAGE_TEST_NEO4J_PORT, or skip the server with SPARK_LINEAGE_TEST_NEO4J_URI set to a
 # server you run yourself.
 set -euo pipefail
@@ -19,9 +20,12 @@ log() { printf '[test] %s\n' "$*" >&2; }
 
 scripts/setup.sh
 # The line's environment, as scripts/setup.sh builds it: .venv for the main line.
+# Each line has its own test server (port and data), so that two lines can be tested at once.
 case "${SPARK:-4.1}" in
-    4.1) VENV="$ROOT/.venv" ;;
-    *) VENV="$ROOT/.venv-spark$SPARK" ;;
+    4.1) VENV="$ROOT/.venv"; TEST_NAME=test; DEFAULT_PORT=17687 ;;
+    3.5) VENV="$ROOT/.venv-spark3.5"; TEST_NAME=test-spark3.5; DEFAULT_PORT=17688 ;;
+    4.0) VENV="$ROOT/.venv-spark4.0"; TEST_NAME=test-spark4.0; DEFAULT_PORT=17689 ;;
+    4.3) VENV="$ROOT/.venv-spark4.3"; TEST_NAME=test-spark4.3; DEFAULT_PORT=17690 ;;
 esac
 # The HTML lineage picture is checked in a real headless browser (Debian's chromium).
 scripts/install_chromium.sh
@@ -30,8 +34,8 @@ export NEO4J_PASSWORD=${NEO4J_PASSWORD:-spark-lineage}
 STARTED_NEO4J=""
 if [ -z "${SPARK_LINEAGE_TEST_NEO4J_URI:-}" ]; then
     STATE=${SPARK_LINEAGE_NEO4J_HOME:-$ROOT/.neo4j}
-    TEST_DIR="$STATE/test"
-    PORT=${SPARK_LINEAGE_TEST_NEO4J_PORT:-17687}
+    TEST_DIR="$STATE/$TEST_NAME"
+    PORT=${SPARK_LINEAGE_TEST_NEO4J_PORT:-$DEFAULT_PORT}
     # A test server left over from an interrupted run would hold the data dir and the port.
     scripts/neo4j.sh stop --data "$TEST_DIR/data" >/dev/null 2>&1 || true
     rm -rf "$TEST_DIR"

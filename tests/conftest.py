@@ -18,6 +18,7 @@ import neo4j
 import pytest
 
 from spark_lineage.graph.schema import ensure_schema
+from spark_lineage.tools.jarset import delta_available, installed_spark_line
 from spark_lineage.tools.spark_conf import SMALL_DATA_CONF, delta_spark_conf
 
 TEST_SPARK_CONF = {
@@ -40,8 +41,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The ``smoke`` tests run first: a broken set-up shows in the first seconds of a run."""
+    """The ``smoke`` tests run first: a broken set-up shows in the first seconds of a run. On a
+    Spark line without Delta Lake (4.3), the ``delta`` tests are skipped with that reason."""
     items.sort(key=lambda item: item.get_closest_marker("smoke") is None)
+    if any(item.get_closest_marker("delta") for item in items) and not delta_available():
+        line = installed_spark_line()
+        reason = f"Spark {line}: no Delta Lake release supports it (the test uses Delta)"
+        skip = pytest.mark.skip(reason=reason)
+        for item in items:
+            if item.get_closest_marker("delta"):
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

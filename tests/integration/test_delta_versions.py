@@ -31,7 +31,7 @@ from spark_lineage.capture.delta import (
     resolve_delta_write,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.delta]
 
 
 @dataclass(frozen=True)
