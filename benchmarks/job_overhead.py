@@ -9,7 +9,7 @@ variant alike:
 * ``ours-file``: ``--conf spark.lineage.enabled=true`` with the OpenLineage JSON-lines file sink;
 * ``ours-neo4j``: the same with the Neo4j sink (a local server: started here on port 18687 with
   ``scripts/neo4j.sh`` and stopped at the end, or ``--neo4j-uri`` to reuse a running one);
-* ``openlineage``: ``io.openlineage:openlineage-spark_2.13`` (added to ``spark.jars`` from the
+* ``openlineage``: ``io.openlineage:openlineage-spark_<scala>`` (added to ``spark.jars`` from the
   project-local Maven repository ``.cache/m2``, fetched with ``mvn dependency:get`` when
   missing), file transport, column lineage on.
 
@@ -52,7 +52,15 @@ def _coverage_module() -> Any:
     return module
 
 PIPELINE = REPO / "benchmarks" / "pipeline" / "pipeline.py"
-OL_ARTIFACT = "io.openlineage:openlineage-spark_2.13"
+
+def _scala_suffix() -> str:
+    """The Scala build of the installed PySpark: 2.12 for Spark 3.x, 2.13 from 4.0 on."""
+    from pyspark import __version__
+
+    return "2.12" if int(__version__.split(".")[0]) < 4 else "2.13"
+
+
+OL_ARTIFACT = f"io.openlineage:openlineage-spark_{_scala_suffix()}"
 OL_VERSION = "1.53.0"  # newest on Maven Central on 2026-11-26 (1.40.x-1.41.x do not resolve)
 BENCH_PORT = 18687
 NEO4J_PASSWORD = os.environ.get("SPARK_LINEAGE_NEO4J_PASSWORD", "spark-lineage")

@@ -222,6 +222,8 @@ def _writer_init_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
 def _save_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
     def save(self: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
         with _nested("save") as outermost:
+            if outermost:
+                _announce_save(self, path)
             result = original(self, path, *args, **kwargs)
         if outermost:
             _record_save(self, path)
@@ -230,15 +232,45 @@ def _save_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
     return save
 
 
+def _announce_save(writer: Any, path: Any) -> None:
+    """Before the save runs: tell the agent that writes into ``path`` are the model's own files
+    (Spark 3.5 writes a model's metadata with no query that would say so)."""
+    try:
+        from spark_lineage.agent import attached_agent
+        from spark_lineage.lineage.datasets import split_location
+
+        training: Training | None = getattr(_saved_instance(writer), _TRAINING, None)
+        session = training.session if training is not None else _writer_session(writer)
+        agent = None if session is None else attached_agent(session)
+        if agent is None:
+            return
+        namespace, name = split_location(_qualified(session, str(path)))
+        agent.events.model_saves.expect(f"{namespace}::{name}")
+    except Exception:
+        log.warning("spark-lineage: could not follow a Spark ML save", exc_info=True)
+
+
+def _saved_instance(writer: Any) -> Any:
+    instance = getattr(writer, "instance", None)
+    return instance if instance is not None else getattr(writer, _INSTANCE, None)
+
+
+def _writer_session(writer: Any) -> Any:
+    """The session an ML writer saves with (``MLWriter.sparkSession``), else the active one."""
+    try:
+        return writer.sparkSession
+    except Exception:
+        from pyspark.sql import SparkSession
+
+        return SparkSession.getActiveSession()
+
+
 def _record_save(writer: Any, path: Any) -> None:
     try:
         from spark_lineage.agent import attached_agent
         from spark_lineage.events import new_run_id
 
-        instance = getattr(writer, "instance", None)
-        if instance is None:
-            instance = getattr(writer, _INSTANCE, None)
-        training: Training | None = getattr(instance, _TRAINING, None)
+        training: Training | None = getattr(_saved_instance(writer), _TRAINING, None)
         if training is None or training.recorded:
             return  # an estimator, a model this process did not fit, or one record_model names
         agent = attached_agent(training.session)

@@ -6,7 +6,9 @@ one-column ``_1`` frame) and then ``<path>/data`` and, for a pipeline,
 ``<path>/stages/<n>_<uid>/{metadata,data}``. None of them is a dataset anybody reads; reported as
 such they added about a dozen Dataset nodes per saved model. This module recognises them from the
 events alone (no file-system call): a metadata write marks its folder as a model folder, and
-every later write inside a model folder of the same application is a model file.
+every later write inside a model folder of the same application is a model file. Spark 3.5 writes
+the metadata through the RDD API (no query, so no event): there the ``save()`` call itself
+announces its folder first (:meth:`ModelSaveFilter.expect`, from :mod:`spark_lineage.ml_hook`).
 
 The saved folders are remembered (:attr:`ModelSaveFilter.model_folders`). The Model version of a
 save comes from :mod:`spark_lineage.ml_hook`, which sees the ``save()`` call itself.
@@ -33,6 +35,12 @@ class ModelSaveFilter:
     def model_folders(self) -> tuple[str, ...]:
         with self._lock:
             return tuple(self._folders)
+
+    def expect(self, folder_key: str) -> None:
+        """A model is about to be saved into ``folder_key`` (a dataset key): its writes are
+        model files, whether or not a metadata query announces the folder."""
+        with self._lock:
+            self._folders[folder_key] = None
 
     def is_model_save(self, lineage: QueryLineage) -> bool:
         """True when every output of the query is a file of a saved model (and remembers it)."""

@@ -17,9 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyspark
 import pytest
 
 from spark_lineage.agent import DisabledAgent, LineageAgent, attach
+from spark_lineage.capture.versions import spark_line
 from spark_lineage.model import CapturedPlan, DatasetRef, InputDataset, LineageEvent, QueryLineage
 from spark_lineage.sinks.base import Sink, SinkSettings
 from spark_lineage.sinks.registry import register_sink
@@ -145,6 +147,11 @@ def test_a_query_that_fails_in_spark_produces_a_fail_event(
     assert agent.health().fail_events == 1
 
 
+@pytest.mark.skipif(
+    spark_line(pyspark.__version__) < (4, 0),
+    reason=f"Spark {pyspark.__version__}: an analysis error reaches query execution listeners "
+    "from Spark 4.0 on (3.5 raises it before any listener is called)",
+)
 def test_an_analysis_error_also_produces_a_fail_event_with_the_sql(
     spark: Any, events_file: Path, agent_conf: dict[str, str], close_agents: list[Any]
 ) -> None:
@@ -462,7 +469,11 @@ def test_a_parquet_catalog_write_is_one_event_named_by_its_table(
         (f"{app}.default.lineage_parquet_copy", "lineage_parquet_copy",
          ["default.lineage_parquet_copy"], ["amount", "id"]),
     ]
-    assert agent.health().filtered >= 5  # 2 x (insert + CTAS) folded, 1 insert folded
+    health = agent.health()
+    assert (health.processed, health.failed, health.lost) == (3, 0, 0)
+    # the folded queries are counted, not lost: on Spark 4, 2 x (insert + CTAS) and 1 insert;
+    # Spark 3.5 runs one query fewer for these writes
+    assert health.filtered >= (5 if spark_line(pyspark.__version__) >= (4, 0) else 4)
 
 
 class _OtherPythonListener:

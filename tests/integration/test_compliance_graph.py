@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -585,7 +586,7 @@ def test_the_scheduled_script_runs_twice_in_a_row_without_gap_or_duplicate(
         "SPARK_LINEAGE_EXPORT_DIR": str(out),
         "SPARK_LINEAGE_POLICY": str(policy),
         "SPARK_LINEAGE_EXPORT_LAG": "0",
-        "SPARK_LINEAGE_BIN": str(repo / ".venv" / "bin" / "spark-lineage"),
+        "SPARK_LINEAGE_BIN": str(Path(sys.executable).parent / "spark-lineage"),
     }
     script = [str(repo / "jobs" / "compliance" / "compliance-export.sh"), "--tag", pipeline.pii]
 

@@ -44,6 +44,21 @@ def test_a_single_model_save_is_its_metadata_then_its_data() -> None:
     assert saves.is_model_save(write("/m/lr/data", "parquet", ("coefficients", "udt")))
 
 
+def test_a_save_announced_by_its_call_needs_no_metadata_query() -> None:
+    """Spark 3.5 writes the metadata through the RDD API: no query, so the save() call itself
+    announces the folder, and the stages' data files that follow are the model's."""
+    saves = ModelSaveFilter()
+    saves.expect("file::/lake/models/churn/1")
+
+    stage_data = [q for q in pipeline_model_save("/lake/models/churn/1")
+                  if q.outputs[0].dataset.name.endswith("/data")]
+
+    assert [saves.is_model_save(q) for q in stage_data] == [True, True]
+    assert not saves.is_model_save(write("/lake/models/churn/2/data", "parquet",
+                                         ("numClasses", "int")))  # another folder
+    assert saves.model_folders == ("file::/lake/models/churn/1",)
+
+
 def test_ordinary_writes_stay_datasets() -> None:
     saves = ModelSaveFilter()
     saves.is_model_save(write("/lake/models/churn/1/metadata", "text", ("_1", "string")))
