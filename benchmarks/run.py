@@ -14,9 +14,11 @@ Runs, one process at a time (the machine is shared):
 5. ``neo4j_write_throughput.py``: batched vs one-statement-per-edge writes;
 6. ``job_start.py``: from ``spark-submit`` to a job's first query, Delta through ``--packages``
    vs the locked jars vs the locked jars with the driver's class archive;
-7. ``impact_large_graph.py`` (full mode only): impact/upstream walks on the 1M-column graph.
+7. ``impact_large_graph.py`` (full mode only): impact/upstream walks on the 1M-column graph;
+8. ``cli_start.py``: ``spark-lineage --help`` and a small ``impact`` to its first row, against
+   the interpreter's own start.
 
-A Neo4j for 1, 4 and 5 is started with ``scripts/neo4j.sh`` on port 18687 (data in
+A Neo4j for 1, 4, 5 and 8 is started with ``scripts/neo4j.sh`` on port 18687 (data in
 ``.neo4j/bench/data``) and stopped at the end; 6 runs on its own server (port 18688, data in
 ``.neo4j/impact-bench/data``, 1.5 GB heap and page cache), where the 1M-column graph is generated
 by the first full run on a machine (about 10 minutes) and reused afterwards. ``--neo4j-uri``
@@ -160,6 +162,16 @@ WALK = re.compile(r"^(?P<label>\S.*?)\s+n=\d+\s+p50=\s*(?P<p50>[\d.]+) ms\s+"
                   r"p95=\s*(?P<p95>[\d.]+) ms")
 
 
+def cli_start(uri: str, user: str, quick: bool) -> dict[str, Any]:
+    rc, stdout, seconds = run_script([str(BENCH / "cli_start.py"), "--uri", uri, "--user", user,
+                                      "--reps", "3" if quick else "15"],
+                                     env={"SPARK_LINEAGE_NEO4J_PASSWORD": PASSWORD}, timeout=1800)
+    out: dict[str, Any] = {"rc": rc, "seconds": round(seconds, 1)}
+    if rc == 0:
+        out.update(last_json(stdout))
+    return out
+
+
 def impact(uri: str, user: str, datasets: int) -> dict[str, Any]:
     base = [str(BENCH / "impact_large_graph.py"), "--uri", uri, "--user", user,
             "--datasets", str(datasets), "--queries", "50"]
@@ -215,6 +227,7 @@ TARGETS = {
     "visibility": "lineage visible in Neo4j within 2 s at p95 after a query ends",
     "throughput": ">= 10x the naive write throughput",
     "job_start": "start to first query lower than with --packages (Ivy at every start)",
+    "cli_start": "spark-lineage --help <= 0.3 s; a small impact's first row <= 0.5 s (median)",
 }
 
 
@@ -329,6 +342,16 @@ def markdown(result: dict[str, Any]) -> str:
                   "| variant | seconds | median ratio to packages |", "|---|---|---|"]
         for name, v in start["variants"].items():
             lines.append(f"| {name} | {fmt(v['seconds'])} | {v.get('ratio_to_packages', '-')} |")
+    cli = result.get("cli_start") or {}
+    if cli.get("variants"):
+        lines += ["", f"## CLI start-up ({cli['reps']} interleaved repetitions)", "",
+                  "| command | wall median s | p95 s | above the interpreter s | CPU median s |"
+                  " goal |", "|---|---|---|---|---|---|"]
+        for name, v in cli["variants"].items():
+            goal = (f"<= {v['goal_s']} s: {'met' if v['met'] else 'missed'}" if "goal_s" in v
+                    else "interpreter floor")
+            lines.append(f"| {name} | {v['wall_s']['median']} | {v['wall_s']['p95']} |"
+                         f" {v['above_floor_s']} | {v['cpu_s']['median']} | {goal} |")
     imp = result.get("impact") or {}
     if imp:
         lines += ["", f"## Impact on the large graph ({imp.get('datasets')} datasets)", "",
@@ -351,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--impact-datasets", type=int, default=20_000,
                         help="large-graph size (x50 columns); 0 skips it")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: job,"
-                        "listener,extraction,visibility,throughput,start,impact")
+                        "listener,extraction,visibility,throughput,cli,start,impact")
     parser.add_argument("--out", type=Path, help="results JSON (default results/latest.json;"
                         " quick: results/quick.json)")
     args = parser.parse_args(argv)
@@ -369,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         "parts": {},
     }
     server = Neo4j(args.neo4j_uri)
-    needs_neo4j = bool({"job", "visibility", "throughput"} - skip)
+    needs_neo4j = bool({"job", "visibility", "throughput", "cli"} - skip)
     try:
         if needs_neo4j:
             server.start()
@@ -410,6 +433,11 @@ def main(argv: list[str] | None = None) -> int:
             result["throughput"] = throughput(server.uri, args.neo4j_user, args.quick)
             result["parts"]["neo4j_write_throughput"] = {
                 "rc": result["throughput"]["rc"], "seconds": result["throughput"]["seconds"]}
+        if "cli" not in skip:
+            print("cli start-up ...", file=sys.stderr, flush=True)
+            result["cli_start"] = cli_start(server.uri, args.neo4j_user, args.quick)
+            result["parts"]["cli_start"] = {
+                "rc": result["cli_start"]["rc"], "seconds": result["cli_start"]["seconds"]}
     finally:
         if needs_neo4j:
             server.stop()

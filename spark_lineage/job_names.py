@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import replace
 
-from spark_lineage.lineage.datasets import MEMORY, split_location
+from spark_lineage.dataset_names import MEMORY, split_location
 from spark_lineage.model import ColumnRef, DatasetRef, OutputDataset, QueryLineage
 
 _NAME_JUNK = re.compile(r"[^0-9A-Za-z_]+")

@@ -237,7 +237,7 @@ def _announce_save(writer: Any, path: Any) -> None:
     (Spark 3.5 writes a model's metadata with no query that would say so)."""
     try:
         from spark_lineage.agent import attached_agent
-        from spark_lineage.lineage.datasets import split_location
+        from spark_lineage.dataset_names import split_location
 
         training: Training | None = getattr(_saved_instance(writer), _TRAINING, None)
         session = training.session if training is not None else _writer_session(writer)

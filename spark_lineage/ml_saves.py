@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 
-from spark_lineage.lineage.datasets import MEMORY
+from spark_lineage.dataset_names import MEMORY
 from spark_lineage.model import OutputDataset, QueryLineage
 
 _METADATA = "metadata"

@@ -19,9 +19,7 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TextIO
-
-import neo4j
+from typing import TYPE_CHECKING, Any, TextIO
 
 from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.rows import version_key
@@ -33,6 +31,9 @@ from spark_lineage.reproduce_queries import (
     REPRODUCE_LAST_WRITE_STEP,
     REPRODUCE_VERSION_STEP,
 )
+
+if TYPE_CHECKING:
+    import neo4j
 
 #: Default and hard bound on how many producing levels are followed.
 DEFAULT_DEPTH = 10

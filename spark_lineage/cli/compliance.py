@@ -14,9 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import neo4j
+from typing import TYPE_CHECKING, Any
 
 from spark_lineage.compliance.export import (
     ExportRequest,
@@ -39,6 +37,9 @@ from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.settings import Neo4jSettings
 from spark_lineage.textui.progress import Progress
 from spark_lineage.textui.table import output_width
+
+if TYPE_CHECKING:
+    import neo4j
 
 
 def tag_name(text: str) -> str:

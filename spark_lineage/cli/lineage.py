@@ -11,9 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
-
-import neo4j
+from typing import TYPE_CHECKING, TextIO
 
 from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.settings import Neo4jSettings
@@ -23,6 +21,9 @@ from spark_lineage.impact.model import ColumnNode, Direction, LineageGraph, Line
 from spark_lineage.impact.resolve import resolve_target
 from spark_lineage.textui.table import output_width
 from spark_lineage.viz import render
+
+if TYPE_CHECKING:
+    import neo4j
 
 #: An HTML picture of more datasets than this is slow to draw: the command warns first.
 LARGE_PICTURE = 1000

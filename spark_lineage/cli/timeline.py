@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from spark_lineage.cli.args import limit_arg
 from spark_lineage.graph.connection import open_driver
@@ -19,6 +21,9 @@ from spark_lineage.textui.table import output_width
 from spark_lineage.timeline.diff import diff, format_diff
 from spark_lineage.timeline.history import DEFAULT_LIMIT, format_history, history
 from spark_lineage.timeline.labels import LabelError, remove_label, set_label, validate_label
+
+if TYPE_CHECKING:
+    import neo4j
 
 #: ``--limit 0`` means every version; this is the number that stands for it in the query.
 ALL_VERSIONS = 2**31 - 1
@@ -79,8 +84,14 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     compare.set_defaults(handler=_diff)
 
 
-def _label(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+@contextmanager
+def _session(settings: Neo4jSettings) -> Iterator[neo4j.Session]:
     with open_driver(settings) as driver, driver.session(database=settings.database) as session:
+        yield session
+
+
+def _label(args: argparse.Namespace, settings: Neo4jSettings) -> int:
+    with _session(settings) as session:
         if args.remove:
             was_on = remove_label(session, args.version, args.label)
             print(f"label: {args.label} removed (it was on version {was_on})")
@@ -92,7 +103,7 @@ def _label(args: argparse.Namespace, settings: Neo4jSettings) -> int:
 
 def _history(args: argparse.Namespace, settings: Neo4jSettings) -> int:
     limit = args.limit or ALL_VERSIONS
-    with open_driver(settings) as driver, driver.session(database=settings.database) as session:
+    with _session(settings) as session:
         result = history(session, args.target, limit)
     width = output_width(wide=args.wide, stream=sys.stdout)
     sys.stdout.write(format_history(result, args.format, width))
@@ -100,7 +111,7 @@ def _history(args: argparse.Namespace, settings: Neo4jSettings) -> int:
 
 
 def _diff(args: argparse.Namespace, settings: Neo4jSettings) -> int:
-    with open_driver(settings) as driver, driver.session(database=settings.database) as session:
+    with _session(settings) as session:
         result = diff(session, args.first, args.second)
     sys.stdout.write(format_diff(result, args.format))
     return 0

@@ -20,13 +20,14 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-import neo4j
+from typing import TYPE_CHECKING, Any
 
 from spark_lineage.compliance.model import TagAssignment, TagSource
 from spark_lineage.compliance.policy import PolicyError, validate_tag
 from spark_lineage.compliance.tagging import TagChange, sync_dataset_tags
+
+if TYPE_CHECKING:
+    import neo4j
 
 METADATA_KEY = "spark_lineage.tags"
 PROPERTY_PREFIX = "spark_lineage.tags."

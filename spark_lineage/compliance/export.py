@@ -21,9 +21,7 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import neo4j
+from typing import TYPE_CHECKING, Any
 
 from spark_lineage.compliance.formats import (
     FORMATS,
@@ -58,6 +56,9 @@ from spark_lineage.compliance.state import (
 )
 from spark_lineage.names import resolve_dataset
 from spark_lineage.textui.progress import ProgressCallback
+
+if TYPE_CHECKING:
+    import neo4j
 
 SOURCE = "source"
 

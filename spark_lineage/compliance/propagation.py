@@ -24,9 +24,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import neo4j
+from typing import TYPE_CHECKING, Any
 
 from spark_lineage.compliance.model import Carry, Hop, Propagated
 from spark_lineage.compliance.queries import (
@@ -38,6 +36,9 @@ from spark_lineage.compliance.queries import (
 )
 from spark_lineage.impact.model import Direction
 from spark_lineage.impact.traverse import traverse
+
+if TYPE_CHECKING:
+    import neo4j
 
 BATCH = 2000
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import neo4j
+from typing import TYPE_CHECKING, Any
 
 from spark_lineage.compliance.model import TagAssignment, TagSource
 from spark_lineage.compliance.policy import DatasetColumns, Policy, match_columns, validate_tag
@@ -25,6 +23,9 @@ from spark_lineage.compliance.queries import (
 )
 from spark_lineage.names import resolve_column_keys
 from spark_lineage.textui.progress import ProgressCallback
+
+if TYPE_CHECKING:
+    import neo4j
 
 BATCH = 2000
 

@@ -5,18 +5,21 @@ CLI, ``doctor`` and the sink log, so a wrong password, a wrong host or a TLS mis
 what they are instead of a driver stack trace. Secrets are kept out where a message is built (the
 URI is shown as :attr:`~.Neo4jSettings.display_uri`; the driver's configuration errors, which quote
 the URI as given, are not repeated), never by searching a finished message for the password.
+
+The driver package is imported on first use, not with this module: the CLI parses its arguments
+and prints ``--help`` without it (it takes a good part of a second to import).
 """
 
 from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
-from typing import Any
-
-import neo4j
-from neo4j import exceptions as neo4j_errors
+from typing import TYPE_CHECKING, Any
 
 from spark_lineage.graph.settings import Neo4jSettings, default_config_path, password_not_set
+
+if TYPE_CHECKING:
+    import neo4j
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,8 @@ class DriverOptions:
 
 def open_driver(settings: Neo4jSettings, options: DriverOptions | None = None) -> neo4j.Driver:
     """A driver for ``settings`` (does not connect yet: the first query or verify does)."""
+    from neo4j import GraphDatabase
+
     opts = options or DriverOptions()
     config: dict[str, Any] = {
         "connection_timeout": opts.connection_timeout_s,
@@ -37,26 +42,15 @@ def open_driver(settings: Neo4jSettings, options: DriverOptions | None = None) -
         "connection_acquisition_timeout": opts.connection_acquisition_timeout_s,
         "user_agent": "spark-lineage",
     }
-    return neo4j.GraphDatabase.driver(
+    return GraphDatabase.driver(
         settings.uri, auth=(settings.user, settings.password), **config
     )
 
 
-#: Failures worth retrying later (server down, restarting, overloaded, network gone).
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    neo4j_errors.ServiceUnavailable,
-    neo4j_errors.SessionExpired,
-    neo4j_errors.TransientError,
-    neo4j_errors.DatabaseUnavailable,
-    neo4j_errors.ConnectionAcquisitionTimeoutError,
-    ConnectionError,
-    TimeoutError,
-    OSError,
-)
-
-
 def describe_failure(exc: BaseException, settings: Neo4jSettings) -> str:
     """One line saying what went wrong connecting to or writing to Neo4j, and what to check."""
+    from neo4j import exceptions as neo4j_errors
+
     where = settings.display_uri
     text = _safe_text(exc)
     lowered = _chain_text(exc).lower()
@@ -164,6 +158,8 @@ _EVENT_REJECTION_PREFIXES = (
 
 def is_event_rejection(exc: BaseException) -> bool:
     """True when Neo4j refused this event itself (bad value, type error), not the connection."""
+    from neo4j import exceptions as neo4j_errors
+
     if isinstance(exc, neo4j_errors.Neo4jError):
         code = exc.code or ""
         return code.startswith(_EVENT_REJECTION_PREFIXES)

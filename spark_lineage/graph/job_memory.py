@@ -9,10 +9,13 @@ before and gives a new output a suffix no earlier output holds.
 
 from __future__ import annotations
 
-import neo4j
+from typing import TYPE_CHECKING
 
 from spark_lineage.graph.queries import JOB_OUTPUT_NAMES
 from spark_lineage.model import DatasetRef
+
+if TYPE_CHECKING:
+    import neo4j
 
 
 def job_output_names(

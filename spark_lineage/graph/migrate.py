@@ -31,10 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import neo4j
-
+from spark_lineage.dataset_names import CATALOG_NAMESPACE, MEMORY
 from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.migrate_plan import (
     DatasetFact,
@@ -73,8 +72,10 @@ from spark_lineage.graph.queries import (
 )
 from spark_lineage.graph.schema import ensure_schema
 from spark_lineage.graph.settings import Neo4jSettings
-from spark_lineage.lineage.datasets import CATALOG_NAMESPACE, MEMORY
 from spark_lineage.model import DatasetRef
+
+if TYPE_CHECKING:
+    import neo4j
 
 #: Relationships moved per transaction.
 BATCH_SIZE = 1000

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from spark_lineage.dataset_names import CATALOG_NAMESPACE, MEMORY
 from spark_lineage.graph.rows import job_key
 from spark_lineage.job_names import (
     JobNamer,
@@ -31,7 +32,6 @@ from spark_lineage.job_names import (
     scope_memory_dataset,
     training_job_name,
 )
-from spark_lineage.lineage.datasets import CATALOG_NAMESPACE, MEMORY
 from spark_lineage.model import DatasetRef, InputDataset, OutputDataset, QueryLineage
 
 #: The function name the old agent used for ``record_model`` events (job ``<app>.train.<model>``).

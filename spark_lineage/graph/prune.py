@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-
-import neo4j
+from typing import TYPE_CHECKING
 
 from spark_lineage.graph.connection import open_driver
 from spark_lineage.graph.queries import (
@@ -27,6 +26,9 @@ from spark_lineage.graph.queries import (
     Query,
 )
 from spark_lineage.graph.settings import Neo4jSettings
+
+if TYPE_CHECKING:
+    import neo4j
 
 BATCH_SIZE = 1000
 

@@ -19,9 +19,7 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import neo4j
+from typing import TYPE_CHECKING, Any
 
 from spark_lineage.graph.queries import (
     LOCK_MODEL_NAME,
@@ -36,6 +34,9 @@ from spark_lineage.graph.queries import (
 from spark_lineage.graph.rows import EventRows, Row, event_rows
 from spark_lineage.graph.schema import ensure_schema
 from spark_lineage.model import LineageEvent
+
+if TYPE_CHECKING:
+    import neo4j
 
 log = logging.getLogger(__name__)
 

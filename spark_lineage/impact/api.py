@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-
-import neo4j
+from typing import TYPE_CHECKING
 
 from spark_lineage.impact.model import (
     ColumnNode,
@@ -22,7 +21,7 @@ from spark_lineage.impact.model import (
     Target,
 )
 from spark_lineage.impact.queries import COLUMN_DETAILS, DATASET_LABELS
-from spark_lineage.impact.resolve import dataset_details, resolve_target
+from spark_lineage.impact.resolve import READ_ACCESS, dataset_details, resolve_target
 from spark_lineage.impact.traverse import (
     DEFAULT_DEPTH,
     DEFAULT_MAX_NODES,
@@ -31,6 +30,9 @@ from spark_lineage.impact.traverse import (
     shortest_paths,
     traverse,
 )
+
+if TYPE_CHECKING:
+    import neo4j
 
 #: How far the lineage picture reaches by default on each side of its target.
 DEFAULT_GRAPH_DEPTH = 3
@@ -97,7 +99,7 @@ def lineage_report(
     check_depth(depth)
     if limit is not None and limit < 1:
         raise ValueError(f"--limit must be a positive number, not {limit}")
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+    with driver.session(database=database, default_access_mode=READ_ACCESS) as session:
         walk = traverse(
             session,
             direction,
@@ -148,7 +150,7 @@ def path(
     source = resolve_target(driver, source_text, source_column, database)
     target = resolve_target(driver, target_text, target_column, database)
     goals = frozenset(target.column_keys)
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+    with driver.session(database=database, default_access_mode=READ_ACCESS) as session:
         walk = traverse(
             session,
             Direction.DOWNSTREAM,
@@ -174,7 +176,7 @@ def neighbourhood(
     """The lineage around a target (upstream and downstream, ``depth`` hops) for a picture."""
     check_depth(depth)
     target = resolve_target(driver, text, column, database)
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+    with driver.session(database=database, default_access_mode=READ_ACCESS) as session:
         walks = [
             traverse(
                 session, direction, target.column_keys, depth, max_nodes=max_nodes, keep_hops=True

@@ -5,14 +5,20 @@ the dataset (format, newest versions) that reports and pictures show.
 
 from __future__ import annotations
 
-import neo4j
+from typing import TYPE_CHECKING
 
 from spark_lineage.impact.model import DatasetInfo, Target, VersionSummary
 from spark_lineage.impact.queries import DATASET_DETAILS
 from spark_lineage.names import resolve_name
 
+if TYPE_CHECKING:
+    import neo4j
+
 #: How many versions of a dataset the details carry (newest first).
 MAX_VERSIONS = 5
+#: ``neo4j.READ_ACCESS``, named here so that importing the impact API does not load the driver
+#: (the CLI parses its arguments before it needs one).
+READ_ACCESS = "READ"
 
 
 def resolve_target(
@@ -22,7 +28,7 @@ def resolve_target(
     database: str | None = None,
 ) -> Target:
     """The dataset and column (or every column) that ``text`` names; raises UnknownName."""
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+    with driver.session(database=database, default_access_mode=READ_ACCESS) as session:
         name = resolve_name(session, text, column)
         dataset = dataset_details(session, [name.dataset_key])[0]
     return Target(dataset, name.column, name.column_keys)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import neo4j
+from typing import TYPE_CHECKING, Any
 
 from spark_lineage.impact.model import Direction, Hop
 from spark_lineage.impact.queries import DOWNSTREAM_STEP, UPSTREAM_STEP
 from spark_lineage.names.queries import DATASET_COLUMNS
+
+if TYPE_CHECKING:
+    import neo4j
 
 #: The fields of each hop a step query returns, in order.
 _HOP_FIELDS = (

@@ -1,12 +1,10 @@
 """Dataset names per the OpenLineage naming spec, from the locations the capture layer read.
 
-``file:/data/x`` -> (``file``, ``/data/x``); ``hdfs://nn:8020/x`` -> (``hdfs://nn:8020``, ``/x``);
-``s3a://bucket/key`` -> (``s3://bucket``, ``key``); ``gs://b/k`` -> (``gs://b``, ``k``);
-``abfss://c@acct.dfs.core.windows.net/p`` -> (``abfss://c@acct.dfs.core.windows.net``, ``/p``).
 Catalog tables are named by their location and keep ``table`` = ``db.table``; a table without a
 known location falls back to namespace ``spark_catalog`` and name ``db.table``. In-memory data
 (``LocalRelation``, RDDs, ``createDataFrame``, ``range``) has namespace ``memory`` and a name
-derived from its schema, so that it is stable between runs of the same job.
+derived from its schema, so that it is stable between runs of the same job. How a location is
+split into a name is :mod:`spark_lineage.dataset_names`.
 """
 
 from __future__ import annotations
@@ -14,33 +12,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
+from spark_lineage.dataset_names import CATALOG_NAMESPACE, MEMORY, split_location
 from spark_lineage.model import DatasetRef
-
-MEMORY = "memory"
-CATALOG_NAMESPACE = "spark_catalog"
-_OBJECT_STORES = {"s3": "s3", "s3a": "s3", "s3n": "s3", "gs": "gs"}
-
-
-def split_location(location: str) -> tuple[str, str]:
-    """(namespace, name) of a path or URI, per the OpenLineage naming spec."""
-    if "://" not in location and not location.startswith(("file:", "dbfs:")):
-        return "file", _clean_path(location)
-    parts = urlsplit(location)
-    scheme = parts.scheme.lower()
-    if scheme == "file":
-        return "file", _clean_path(parts.path)
-    if scheme == "dbfs":
-        return "dbfs", _clean_path(parts.path)
-    if scheme in _OBJECT_STORES:
-        return f"{_OBJECT_STORES[scheme]}://{parts.netloc}", parts.path.lstrip("/")
-    return f"{scheme}://{parts.netloc}", _clean_path(parts.path)
-
-
-def _clean_path(path: str) -> str:
-    cleaned = "/" + path.lstrip("/") if path else "/"
-    return cleaned.rstrip("/") or "/"
 
 
 def short_table(identifier: str | None) -> str | None:

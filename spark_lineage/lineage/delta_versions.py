@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from spark_lineage.lineage.datasets import split_location
+from spark_lineage.dataset_names import split_location
 from spark_lineage.model import InputDataset, OutputDataset, QueryLineage, VersionInfo
 
 

@@ -15,7 +15,7 @@ a ``foreachBatch`` function are queries of their own and carry the lineage.
 
 from __future__ import annotations
 
-from spark_lineage.lineage.datasets import MEMORY
+from spark_lineage.dataset_names import MEMORY
 from spark_lineage.model import DatasetRef, QueryLineage
 
 #: Function names of queries an engine runs for itself (exact, or as a prefix).

@@ -7,7 +7,7 @@ its catalog table (``default.people``), else the last segment of its path (``out
 
 from __future__ import annotations
 
-from spark_lineage.lineage.datasets import MEMORY
+from spark_lineage.dataset_names import MEMORY
 from spark_lineage.model import ColumnRef, DatasetRef, QueryLineage, Transformation, VersionInfo
 
 EdgeRow = tuple[str, str, str]

@@ -17,7 +17,7 @@ import os
 import posixpath
 from dataclasses import dataclass
 
-from spark_lineage.lineage.datasets import split_location
+from spark_lineage.dataset_names import split_location
 
 #: Namespaces that are plain words: printed as ``<namespace>:<name>`` by :func:`location`.
 _URI_NAMESPACES = ("file", "dbfs")

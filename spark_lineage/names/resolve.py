@@ -14,12 +14,14 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import neo4j
-
-from spark_lineage.lineage.datasets import MEMORY
+from spark_lineage.dataset_names import MEMORY
 from spark_lineage.names.parse import Candidate, candidates, column_part, location
 from spark_lineage.names.queries import DATASET_COLUMNS, DATASET_NAMES, RESOLVE_DATASETS
+
+if TYPE_CHECKING:
+    import neo4j
 
 #: How many datasets lenient matching and suggestions look at (one query, a few MB at most).
 MAX_KNOWN_NAMES = 50_000

@@ -19,8 +19,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import neo4j
+from typing import TYPE_CHECKING
 
 from spark_lineage.names.queries import (
     DATASET_VERSION,
@@ -36,6 +35,9 @@ from spark_lineage.names.resolve import (
     resolve_dataset,
 )
 from spark_lineage.version_labels import label_key
+
+if TYPE_CHECKING:
+    import neo4j
 
 MODEL_PREFIX = "model:"
 

@@ -37,9 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
-
-import neo4j
+from typing import TYPE_CHECKING, TypeVar
 
 from spark_lineage.config import ConfigError
 from spark_lineage.graph.connection import (
@@ -61,6 +59,9 @@ from spark_lineage.model import DatasetRef, LineageEvent
 from spark_lineage.sinks.base import Sink, SinkSettings
 from spark_lineage.sinks.deadline import WriteTimeout, call_with_deadline, write_deadline_s
 from spark_lineage.sinks.spool import Spool, SpoolError
+
+if TYPE_CHECKING:
+    import neo4j
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

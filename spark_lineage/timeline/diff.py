@@ -21,9 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-import neo4j
+from typing import TYPE_CHECKING, Any
 
 from spark_lineage.graph.rows import version_key
 from spark_lineage.names.resolve import UnknownName
@@ -42,6 +40,9 @@ from spark_lineage.timeline.queries import (
     DATASET_VERSIONS_BETWEEN,
     MODEL_VERSION_FACTS,
 )
+
+if TYPE_CHECKING:
+    import neo4j
 
 #: The metrics of Delta commits that are added up over the commits between two versions.
 TOTALLED_METRICS = (

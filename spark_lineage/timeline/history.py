@@ -12,9 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-import neo4j
+from typing import TYPE_CHECKING, Any
 
 from spark_lineage.names import location
 from spark_lineage.names.versions import MODEL_PREFIX, resolve_version
@@ -26,6 +24,9 @@ from spark_lineage.timeline.queries import (
     MODEL_VERSION_COUNT,
 )
 from spark_lineage.version_labels import label_from_user_metadata
+
+if TYPE_CHECKING:
+    import neo4j
 
 #: How many versions ``history`` prints unless ``--limit`` says otherwise.
 DEFAULT_LIMIT = 50

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
-
-import neo4j
+from typing import TYPE_CHECKING
 
 from spark_lineage.names.queries import LABELLED_VERSION
 from spark_lineage.names.resolve import UnknownName
 from spark_lineage.names.versions import ResolvedVersion, resolve_version, split_ref
 from spark_lineage.timeline.queries import REMOVE_LABEL, SET_LABEL
 from spark_lineage.version_labels import LabelError, label_key, validate_label
+
+if TYPE_CHECKING:
+    import neo4j
 
 __all__ = ["LabelError", "LabelOutcome", "remove_label", "set_label", "validate_label"]
 

@@ -2,8 +2,8 @@
 
 It runs every part (job overhead with agent off / our agent with file and Neo4j sinks / the
 OpenLineage agent, listener overhead, extraction, query end to visible in Neo4j, Neo4j write
-throughput) at tiny sizes against the test Neo4j, and checks that each part ran and reported
-figures, without judging the figures. It is part of the default run (and so of CI).
+throughput, CLI start-up) at tiny sizes against the test Neo4j, and checks that each part ran
+and reported figures, without judging the figures. It is part of the default run (and so of CI).
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def test_quick_benchmark_run_completes_and_reports_every_part(
     assert proc.returncode == 0, proc.stderr[-4000:]
     result = json.loads(out.read_text())
     assert set(result["parts"]) == {"job_overhead", "listener_overhead", "lineage_extraction",
-                                    "neo4j_visibility", "neo4j_write_throughput", "job_start"}
+                                    "neo4j_visibility", "neo4j_write_throughput", "cli_start",
+                                    "job_start"}
     assert all(part["rc"] == 0 for part in result["parts"].values()), result["parts"]
     start = result["job_start"]["variants"]
     assert {name: v["seconds"]["n"] for name, v in start.items()} == {
@@ -51,5 +52,8 @@ def test_quick_benchmark_run_completes_and_reports_every_part(
     assert result["throughput"]["speedup"] > 0
     visibility = result["visibility"]
     assert visibility["queries"] > 0 and visibility["missing"] == 0, visibility
+    cli = result["cli_start"]["variants"]
+    assert {name: v["wall_s"]["n"] for name, v in cli.items()} == {
+        "python": 3, "help": 3, "impact": 3}
     assert result["machine"]["nproc"] == os.cpu_count()
     assert "| variant |" in out.with_suffix(".md").read_text()

@@ -162,6 +162,25 @@ def test_several_columns_are_one_start(
     assert sorted(r["column"] for r in document["rows"]) == ["a", "c"]
 
 
+def test_impact_answers_without_loading_the_drivers_data_frame_libraries(
+    copy_job: str, neo4j_uri: str, neo4j_auth: tuple[str, str], tmp_path: Path
+) -> None:
+    """The CLI keeps numpy, pandas and pyarrow out of the driver's import: half a second of
+    every command's start (BENCHMARKS.md, CLI start-up)."""
+    script = (
+        "import sys\n"
+        "from spark_lineage.cli import main\n"
+        f"status = main(['impact', {copy_job + '/src'!r}, '--column', 'a', '--format', 'json'])\n"
+        "loaded = sorted(m for m in ('numpy', 'pandas', 'pyarrow') if m in sys.modules)\n"
+        "print(status, loaded, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=environment(
+        neo4j_uri, neo4j_auth, tmp_path), capture_output=True, text=True, timeout=120)
+
+    assert done.stderr.strip().splitlines()[-1] == "0 []", done.stderr
+    assert [r["column"] for r in json.loads(done.stdout)["rows"]] == ["a"]
+
+
 def test_graph_html_creates_missing_folders_and_pictures_every_column(
     copy_job: str, cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from spark_lineage.dataset_names import split_location
 from spark_lineage.lineage.datasets import (
     datasets_from_fact,
     memory_dataset,
     short_table,
-    split_location,
     table_from_json,
 )
 from spark_lineage.model import DatasetRef
