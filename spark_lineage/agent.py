@@ -46,7 +46,9 @@ from spark_lineage.capture.context import (
     register_listener,
     unregister_listener,
 )
+from spark_lineage.capture.handles import jvm_thread_cpu_ns
 from spark_lineage.capture.listener import PendingQuery, QueryListener
+from spark_lineage.capture.probe import reads_engine_state_only
 from spark_lineage.capture.streams import (
     StreamListener,
     StreamRegistry,
@@ -67,6 +69,7 @@ from spark_lineage.model import (
     QueryLineage,
     WriteStep,
 )
+from spark_lineage.phases import PhaseClock
 from spark_lineage.sinks.composite import CompositeSink
 from spark_lineage.sinks.ratelimit import RateLimitedLog
 from spark_lineage.sinks.registry import build_sinks
@@ -123,6 +126,8 @@ class AgentHealth:
     listener_ms_max: float = 0.0
     worker_ms_total: float = 0.0
     worker_ms_mean: float = 0.0
+    worker_cpu_ms_total: float = 0.0
+    phases: dict[str, dict[str, float]] = field(default_factory=dict)
     lost: int = 0
     worker_restarts: int = 0
     queue_depth: int = 0
@@ -181,9 +186,11 @@ class DeferredEvent:
 _STOP = object()
 
 
-def _capture(pending: PendingQuery, ended_at_ms: int, streams: StreamRegistry) -> CapturedPlan:
+def _capture(
+    pending: PendingQuery, ended_at_ms: int, streams: StreamRegistry, clock: PhaseClock
+) -> CapturedPlan:
     """The real capture: with the session's streams (``foreachBatch`` DataFrames) and, for a
-    streaming micro-batch, the batch it reports."""
+    streaming micro-batch, the batch it reports; its stages are timed on ``clock``."""
     from spark_lineage.capture.plan import capture_plan
 
     return capture_plan(
@@ -192,6 +199,7 @@ def _capture(pending: PendingQuery, ended_at_ms: int, streams: StreamRegistry) -
         ended_at_ms,
         streams=streams,
         batch_id=pending.batch_id,
+        clock=clock,
     )
 
 
@@ -246,6 +254,8 @@ class LineageAgent:
         self._processed = self._failed = self._filtered = self._fail_events = 0
         self._lost = self._restarts = 0
         self._worker_ns = 0
+        self._worker_cpu_ns = 0
+        self._clock = PhaseClock(jvm_thread_cpu_ns if config.profile_jvm else None)
         self._closed = False
         self._close_started = False
         self._job_names_known = False  # read from the sinks' stores before the first event
@@ -546,12 +556,14 @@ class LineageAgent:
 
     def _process(self, pending: PendingQuery) -> None:
         started = time.perf_counter_ns()
+        started_cpu = time.thread_time_ns()
         try:
             if not self._job_names_known:
                 self._job_names_known = True
-                self.events.remember_job_names(
-                    self.sinks.job_names(self.config.namespace, self.events.namer.application)
-                )
+                with self._clock.measure("setup"):
+                    self.events.remember_job_names(
+                        self.sinks.job_names(self.config.namespace, self.events.namer.application)
+                    )
             made = self._to_event(pending)
             if made is None:
                 with self._count_lock:
@@ -565,6 +577,7 @@ class LineageAgent:
                 self._emit(one)
         finally:
             self._worker_ns += time.perf_counter_ns() - started
+            self._worker_cpu_ns += time.thread_time_ns() - started_cpu
 
     def _emit_deferred(self, deferred: DeferredEvent) -> None:
         try:
@@ -584,7 +597,8 @@ class LineageAgent:
             self._emit(event)
 
     def _emit(self, event: LineageEvent) -> None:
-        self.sinks.emit(event)
+        with self._clock.measure("sink"):
+            self.sinks.emit(event)
         with self._count_lock:
             self._processed += 1
             if event.event_type is EventType.FAIL:
@@ -594,7 +608,15 @@ class LineageAgent:
         """The query's event (and whether it may be the inner step of a write), or None."""
         if not pending.failed and is_internal_function(pending.function_name):
             return None  # Delta's own inner queries: filtered by name, without a capture
-        outcome = self._outcome(pending)
+        if not pending.failed and self._capture is None:
+            with self._clock.measure("probe"):
+                engine_state = reads_engine_state_only(
+                    pending.query_execution, pending.function_name, self._streams
+                )
+            if engine_state:
+                return None  # Delta reading its log state: a few py4j calls, no capture
+        with self._clock.measure("outcome"):
+            outcome = self._outcome(pending)
         extra: tuple[str, ...] = ()
         try:
             lineage = self._lineage(pending)
@@ -609,7 +631,8 @@ class LineageAgent:
             )
             lineage = QueryLineage()
             extra = (f"lineage failed: {type(exc).__name__}: {exc}",)
-        event = self.events.for_query(outcome, lineage, extra)
+        with self._clock.measure("event"):
+            event = self.events.for_query(outcome, lineage, extra)
         if event is None:
             return None
         return event, lineage.write_step is WriteStep.NESTABLE
@@ -617,12 +640,14 @@ class LineageAgent:
     def _lineage(self, pending: PendingQuery) -> QueryLineage:
         ended_at_ms = pending.ended_at_ns // 1_000_000
         if self._capture is None:
-            plan = _capture(pending, ended_at_ms, self._streams)
+            plan = _capture(pending, ended_at_ms, self._streams, self._clock)
         else:
-            plan = self._capture(pending.query_execution, pending.function_name, ended_at_ms)
+            with self._clock.measure("capture"):
+                plan = self._capture(pending.query_execution, pending.function_name, ended_at_ms)
         if self._extract is None:
             self._extract = _default_extract()
-        return self._extract(plan)
+        with self._clock.measure("lineage"):
+            return self._extract(plan)
 
     def _outcome(self, pending: PendingQuery) -> QueryOutcome:
         ended_ms = pending.ended_at_ns // 1_000_000
@@ -664,6 +689,8 @@ class LineageAgent:
                 listener_ms_max=(samples[-1] / 1e6) if samples else 0.0,
                 worker_ms_total=self._worker_ns / 1e6,
                 worker_ms_mean=(self._worker_ns / 1e6 / processed) if processed else 0.0,
+                worker_cpu_ms_total=self._worker_cpu_ns / 1e6,
+                phases={name: cost.to_dict() for name, cost in self._clock.snapshot().items()},
                 lost=self._lost,
                 worker_restarts=self._restarts,
                 queue_depth=self._queue.qsize(),

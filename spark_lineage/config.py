@@ -62,6 +62,7 @@ CORE_KEYS: Mapping[str, str] = {
     "lake.root": "path or URI under which outputs are named by their relative path in job names",
     "model.name": "the name of the model versions a saved fit() records (default: the save path)",
     "model.version": "the version of those model versions (default: the path, else the next one)",
+    "profile.jvm": "also measure the JVM CPU time of each worker stage (two py4j calls a stage)",
 }
 
 
@@ -81,6 +82,7 @@ class AgentConfig:
     lake_root: str | None = None
     model_name: str | None = None
     model_version: str | None = None
+    profile_jvm: bool = False
     sink_values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     capture_values: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -167,6 +169,7 @@ def load_config(
         lake_root=_optional_nonblank("lake.root", raw("lake.root")),
         model_name=_optional_nonblank("model.name", raw("model.name")),
         model_version=_optional_nonblank("model.version", raw("model.version")),
+        profile_jvm=_bool("profile.jvm", raw("profile.jvm"), False),
         sink_values=sink_values,
         capture_values=capture_values,
         env=environ,

@@ -9,7 +9,9 @@ actions (count/collect).
 
 At the end it writes a JSON report (``--report``): the job body's wall time, the driver's Python
 RSS (current and peak), the driver JVM's heap used and its peak RSS (the JVM is this Python
-process' parent under spark-submit), and, when our agent is on, its health figures after a flush.
+process' parent under spark-submit), the CPU seconds of both processes so far (user + system,
+from ``/proc/<pid>/stat``, children included), and, when our agent is on, its health figures
+after a flush (with the worker's time per stage).
 
     .venv/bin/spark-submit <delta confs> benchmarks/pipeline/pipeline.py --root DIR --report R
 """
@@ -45,6 +47,18 @@ def proc_kib(pid: int | str, key: str) -> int:
     except OSError:
         pass
     return 0
+
+
+def proc_cpu_s(pid: int | str) -> float:
+    """User + system CPU seconds of a process and of its waited-for children, from
+    ``/proc/<pid>/stat`` (utime, stime, cutime, cstime); 0 when not readable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": field 3 is fields[0]
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # fields 14-17 of proc(5)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def run(spark: SparkSession, root: str, scale: int, small: bool = False) -> int:
@@ -256,6 +270,8 @@ def main() -> None:
     report["python_rss_mib"] = round(proc_kib("self", "VmRSS") / 1024, 1)
     report["python_peak_rss_mib"] = round(proc_kib("self", "VmHWM") / 1024, 1)
     report["jvm_peak_rss_mib"] = round(proc_kib(os.getppid(), "VmHWM") / 1024, 1)
+    report["python_cpu_s"] = round(proc_cpu_s("self"), 3)
+    report["jvm_cpu_s"] = round(proc_cpu_s(os.getppid()), 3)
     Path(args.report).write_text(json.dumps(report, indent=2, default=str))
     spark.stop()
 

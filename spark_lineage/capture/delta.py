@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from spark_lineage.capture.handles import java_class, static_method
 from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, seq
-from spark_lineage.capture.transfer import active_jvm, fetch_buffer
+from spark_lineage.capture.transfer import fetch_buffer
 from spark_lineage.capture.versions import change_feed_table
 from spark_lineage.model import JsonDict, VersionInfo
 from spark_lineage.versions import (
@@ -55,6 +56,9 @@ JavaObject = Any
 #: Exactly this class: ``StagedDeltaTableV2`` is the not-yet-committed table of a CTAS/RTAS, whose
 #: nested ``AppendData`` is not a commit of its own (the CTAS/RTAS command makes the commit).
 DELTA_TABLE_V2 = "org.apache.spark.sql.delta.catalog.DeltaTableV2"
+DELTA_LOG = "org.apache.spark.sql.delta.DeltaLog"
+#: Leaves whose node name is their class's simple name (logical plans, not physical ``...Exec``).
+_LOGICAL_LEAVES = frozenset({"LogicalRelation", "DataSourceV2Relation"})
 
 _INDEX_TO_STRING = re.compile(r"^Delta\[version=(-?\d+), (.*)\]$", re.DOTALL)
 _METRIC_ENTRY = re.compile(r"(\w+) -> [\w.$]*\(id: -?\d+, name: .*?, value: (-?\d+)\)")
@@ -205,9 +209,9 @@ def _delta_leaves(leaves: Sequence[tuple[Any, str]]) -> list[DeltaRead]:
     """Delta facts of a plan's leaves, once per (path, version, table)."""
     reads: list[DeltaRead] = []
     seen: set[tuple[str, int | None, str | None]] = set()
-    for leaf, _ in leaves:
+    for leaf, node in leaves:
         try:
-            facts = _leaf_facts(leaf)
+            facts = _leaf_facts(leaf, node)
         except Exception:  # one odd leaf must not lose the others
             log.debug("could not read Delta facts of a leaf", exc_info=True)
             continue
@@ -220,8 +224,10 @@ def _delta_leaves(leaves: Sequence[tuple[Any, str]]) -> list[DeltaRead]:
     return reads
 
 
-def _leaf_facts(leaf: JavaObject) -> DeltaRead | None:
-    name = leaf.getClass().getSimpleName()
+def _leaf_facts(leaf: JavaObject, node: str | None = None) -> DeltaRead | None:
+    """``node``: the leaf's node name when the caller has it (a logical plan's node name is its
+    class's simple name), which saves asking the JVM."""
+    name = node if node in _LOGICAL_LEAVES else str(leaf.getClass().getSimpleName())
     if name in ("LogicalRelation", "FileSourceScanExec"):
         relation = leaf.relation()
         try:
@@ -645,8 +651,7 @@ def _created_table(resolved_identifier: JavaObject) -> tuple[str, str | None] | 
 def delta_data_path(spark_session: JavaObject, path: str) -> str:
     """``path`` as the DeltaLog names its data path (scheme added, normalised): the one way a
     Delta path the agent reports is spelled, for batch, streaming and DML writes alike."""
-    jvm = active_jvm()
-    delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark_session, path)
+    delta_log = static_method(DELTA_LOG, "forTable")(spark_session, path)
     return str(delta_log.dataPath().toString())
 
 
@@ -666,8 +671,7 @@ def _candidate_commits(
     The latest version is the DeltaLog's cached snapshot in this JVM (Delta updates it after our
     own commit, so it is at least ours) plus any newer commit files found by probing.
     """
-    jvm = active_jvm()
-    delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark_session, path)
+    delta_log = static_method(DELTA_LOG, "forTable")(spark_session, path)
     reader = _LogReader(spark_session, str(delta_log.logPath().toString()))
     latest = int(delta_log.unsafeVolatileSnapshot().version())
     while reader.exists(latest + 1):
@@ -721,16 +725,14 @@ class _LogReader:
             return None
         stream = fs.open(path)
         try:
-            jvm = active_jvm()
-            writer = jvm.java.io.StringWriter()
-            jvm.org.apache.commons.io.IOUtils.copy(stream, writer, "UTF-8")
+            writer = java_class("java.io.StringWriter")()
+            static_method("org.apache.commons.io.IOUtils", "copy")(stream, writer, "UTF-8")
             return fetch_buffer(writer.getBuffer())  # a commit file can be MBs: no py4j stall
         finally:
             stream.close()
 
     def _hadoop(self, version: int) -> tuple[JavaObject, JavaObject]:
-        jvm = active_jvm()
-        path = jvm.org.apache.hadoop.fs.Path(f"{self._log_path}/{self._file(version)}")
+        path = java_class("org.apache.hadoop.fs.Path")(f"{self._log_path}/{self._file(version)}")
         if self._fs is None:
             self._fs = path.getFileSystem(self._session.sessionState().newHadoopConf())
         return self._fs, path

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from spark_lineage.capture.handles import static_method
 from spark_lineage.capture.scala import seq
 from spark_lineage.write_commands import NESTED_PLAN_FIELDS
 
@@ -37,7 +38,4 @@ def plan_leaves(root: Any, limit: int = MAX_LEAVES) -> list[tuple[Any, str]]:
 
 def is_plan(node: Any) -> bool:
     """True for a logical or physical query plan (inner children may be other tree nodes)."""
-    from py4j.java_gateway import is_instance_of
-    from pyspark import SparkContext
-
-    return bool(is_instance_of(SparkContext._gateway, node, _QUERY_PLAN))
+    return bool(static_method("py4j.reflection.TypeUtil", "isInstanceOf")(_QUERY_PLAN, node))

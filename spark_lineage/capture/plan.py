@@ -77,12 +77,14 @@ from spark_lineage.capture.delta import (
     delta_facts,
     delta_reads,
 )
+from spark_lineage.capture.handles import static_method
 from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, option_str, seq
 from spark_lineage.capture.streams import MICRO_BATCH_WRITE, StreamRegistry, batch_query
 from spark_lineage.capture.transfer import active_jvm, plan_json_text
 from spark_lineage.capture.versions import change_feed_table, file_stream_dir
 from spark_lineage.model import CapturedPlan, JsonDict
+from spark_lineage.phases import NO_CLOCK, PhaseClock
 from spark_lineage.write_commands import DELTA_COPY_OPERATIONS, DELTA_DML_OPERATIONS
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,7 @@ def capture_plan(
     ended_at_ms: int | None = None,
     streams: StreamRegistry | None = None,
     batch_id: int | None = None,
+    clock: PhaseClock = NO_CLOCK,
 ) -> CapturedPlan:
     """Capture the analyzed plan of ``query_execution`` and the facts its JSON leaves out.
 
@@ -112,26 +115,33 @@ def capture_plan(
     bounds the commits a write may have created). With ``streams``, an in-memory ``LogicalRDD``
     that is a ``foreachBatch`` DataFrame gets the plan of the micro-batch it was made from. For a
     streaming micro-batch, ``batch_id`` is the batch reported (whose Delta commit is looked up).
+    ``clock`` receives the time of each stage (``capture.plan``, ``capture.facts``,
+    ``capture.delta``: :mod:`spark_lineage.phases`).
     """
-    plan = query_execution.analyzed()
-    nodes = tuple(json.loads(plan_json(plan)))
-    errors: list[str] = []
-    leaves = _guard(errors, "leaves", lambda: plan_leaves(plan))
-    batches: list[Any] = []
-    relations = _relation_facts(leaves or [], errors, streams, batches)
-    facts: JsonDict = {
-        "schema": FACTS_SCHEMA_VERSION,
-        "plan": "analyzed",
-        "function_name": function_name,
-        "relations": relations,
-        "write": _guard(errors, "write", lambda: _write_facts(query_execution, plan)),
-        "errors": errors,
-    }
-    if facts["write"] is not None or any(r.get("format") == "delta" for r in facts["relations"]):
-        facts.update(delta_facts(query_execution, ended_at_ms, leaves, batch_id))
-    for batch in batches:  # the Delta versions the micro-batch under a foreachBatch read
-        reads = _guard(errors, "micro-batch delta reads", partial(delta_reads, batch)) or ()
-        facts.setdefault("delta_reads", []).extend(r.to_dict() for r in reads)
+    with clock.measure("capture.plan"):
+        plan = query_execution.analyzed()
+        nodes = tuple(json.loads(plan_json(plan)))
+    with clock.measure("capture.facts"):
+        errors: list[str] = []
+        leaves = _guard(errors, "leaves", lambda: plan_leaves(plan))
+        batches: list[Any] = []
+        relations = _relation_facts(leaves or [], errors, streams, batches)
+        facts: JsonDict = {
+            "schema": FACTS_SCHEMA_VERSION,
+            "plan": "analyzed",
+            "function_name": function_name,
+            "relations": relations,
+            "write": _guard(errors, "write", lambda: _write_facts(query_execution, plan)),
+            "errors": errors,
+        }
+    delta_read = any(r.get("format") == "delta" for r in relations)
+    if facts["write"] is not None or delta_read or batches:
+        with clock.measure("capture.delta"):
+            if facts["write"] is not None or delta_read:
+                facts.update(delta_facts(query_execution, ended_at_ms, leaves, batch_id))
+            for batch in batches:  # the Delta versions the micro-batch under a foreachBatch read
+                reads = _guard(errors, "micro-batch delta reads", partial(delta_reads, batch))
+                facts.setdefault("delta_reads", []).extend(r.to_dict() for r in reads or ())
     return CapturedPlan(nodes=nodes, facts=facts)
 
 
@@ -301,12 +311,8 @@ def _class_name(obj: Any) -> str:
 
 
 def _is_instance(obj: Any, class_name: str) -> bool:
-    cls = obj.getClass()
-    while cls is not None:
-        if str(cls.getName()) == class_name:
-            return True
-        cls = cls.getSuperclass()
-    return False
+    """``obj instanceof class_name`` on the JVM, in one round trip."""
+    return bool(static_method("py4j.reflection.TypeUtil", "isInstanceOf")(class_name, obj))
 
 
 def _format_name(file_format: Any) -> str | None:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from spark_lineage.capture.handles import java_class
+
 # One slice must leave the JVM in a single socket write: py4j's writer buffers 8,192 chars and
 # escapes ``\`` and newlines (at most doubling a slice), so 4,000 chars always fit.
 SLICE_CHARS = 4_000
@@ -45,7 +47,7 @@ def active_jvm() -> Any:
 
 def plan_json_text(plan: Any, jvm: Any) -> str:
     """``plan.toJSON()``, byte for byte, fetched without the Nagle/delayed-ACK stall."""
-    writer = jvm.java.io.StringWriter()
+    writer = java_class("java.io.StringWriter")()
     _json_mapper(jvm).writeValue(writer, plan.jsonValue())
     return fetch_buffer(writer.getBuffer())
 

@@ -3,10 +3,11 @@
 Delta (and Spark) run queries of their own that reach every QueryExecutionListener: Delta's
 ``deltaTransactionalWrite`` (the inner write of a command whose own event carries the lineage),
 ``Cache Delta Table State ...`` snapshot reads of ``_delta_log``, and ``collect``/``head`` over
-the RDDs of its log state while planning. They carry no lineage a user asked for, and turning each
-into a Run would bury the real ones in the graph. A user's read-only query (even over in-memory
-data such as ``spark.range(5).count()``) is not internal: whether to report those is the
-``spark.lineage.emit.readOnly`` setting's job.
+the RDDs of its log state while planning (the agent recognises most of the last kind before
+their capture: ``spark_lineage.capture.probe``). They carry no lineage a user asked for, and
+turning each into a Run would bury the real ones in the graph. A user's read-only query (even
+over in-memory data such as ``spark.range(5).count()``) is not internal: whether to report those
+is the ``spark.lineage.emit.readOnly`` setting's job.
 
 A streaming micro-batch (:data:`MICRO_BATCH`, from ``spark_lineage.capture.streams``) into a sink
 that is no dataset (``foreachBatch``, ``memory``, ``console``) is internal too: the writes inside

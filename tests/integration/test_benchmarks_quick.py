@@ -48,6 +48,14 @@ def test_quick_benchmark_run_completes_and_reports_every_part(
         assert summary[variant]["ok"] == 1, summary[variant]
     assert summary["ours-file"]["events"] > 0
     assert summary["ours-neo4j"]["agent_errors"] == 0
+    # the CPU of the driver's processes, as a ratio to "off" with its interval, and the worker's
+    # cost per stage
+    for variant in ("ours-file", "ours-neo4j", "openlineage"):
+        ratio = summary[variant]["cpu_ratio"]
+        assert ratio["low"] <= ratio["median"] <= ratio["high"] and ratio["n"] == 1
+        assert summary[variant]["added_cpu_ms_per_query"]["n"] == 1
+    assert summary["off"]["cpu_s"]["median"] > 0
+    assert {"capture.plan", "lineage", "sink"} <= set(summary["ours-file"]["phases"])
     assert result["job_overhead"]["coverage"]["outputs"], "coverage compares no output"
     assert result["throughput"]["speedup"] > 0
     visibility = result["visibility"]
@@ -56,4 +64,6 @@ def test_quick_benchmark_run_completes_and_reports_every_part(
     assert {name: v["wall_s"]["n"] for name, v in cli.items()} == {
         "python": 3, "help": 3, "impact": 3}
     assert result["machine"]["nproc"] == os.cpu_count()
-    assert "| variant |" in out.with_suffix(".md").read_text()
+    table = out.with_suffix(".md").read_text()
+    assert "| variant | CPU s | CPU ratio |" in table
+    assert "| ours-file | capture.plan |" in table
