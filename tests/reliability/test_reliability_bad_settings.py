@@ -51,6 +51,7 @@ BAD_VALUES: list[tuple[str, str, str]] = [
     ("spark.lineage.lake.root", "", "must not be blank"),
     ("spark.lineage.model.name", " ", "must not be blank"),
     ("spark.lineage.model.version", "", "must not be blank"),
+    ("spark.lineage.profile.jvm", "yes please", "must be true or false"),
     ("spark.lineage.queue.sise", "10", "no sink type 'queue'"),
     ("spark.lineage.enable", "true", "did you mean spark.lineage.enabled"),
     ("spark.lineage.openlineage.fsync", "always", "must be true or false"),
