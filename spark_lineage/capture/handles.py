@@ -58,6 +58,11 @@ def _handle(fqn: str, member: str) -> Any:
         return handle
 
 
+def is_instance(obj: Any, fqn: str) -> bool:
+    """``obj instanceof fqn`` on the JVM (class, superclass or interface): one round trip."""
+    return bool(static_method("py4j.reflection.TypeUtil", "isInstanceOf")(fqn, obj))
+
+
 def jvm_thread_cpu_ns() -> int:
     """CPU time (ns) of the JVM thread that serves the calling Python thread's py4j calls (PySpark
     pins one JVM thread to each Python thread): one round trip."""
@@ -71,4 +76,4 @@ def jvm_thread_cpu_ns() -> int:
     return int(bean.getCurrentThreadCpuTime())
 
 
-__all__ = ["java_class", "jvm_thread_cpu_ns", "static_method"]
+__all__ = ["is_instance", "java_class", "jvm_thread_cpu_ns", "static_method"]

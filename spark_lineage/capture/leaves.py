@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spark_lineage.capture.handles import static_method
+from spark_lineage.capture.handles import is_instance
 from spark_lineage.capture.scala import seq
 from spark_lineage.write_commands import NESTED_PLAN_FIELDS
 
@@ -38,4 +38,4 @@ def plan_leaves(root: Any, limit: int = MAX_LEAVES) -> list[tuple[Any, str]]:
 
 def is_plan(node: Any) -> bool:
     """True for a logical or physical query plan (inner children may be other tree nodes)."""
-    return bool(static_method("py4j.reflection.TypeUtil", "isInstanceOf")(_QUERY_PLAN, node))
+    return is_instance(node, _QUERY_PLAN)

@@ -77,7 +77,7 @@ from spark_lineage.capture.delta import (
     delta_facts,
     delta_reads,
 )
-from spark_lineage.capture.handles import static_method
+from spark_lineage.capture.handles import is_instance
 from spark_lineage.capture.leaves import plan_leaves
 from spark_lineage.capture.scala import catalog_name, option, option_str, seq
 from spark_lineage.capture.streams import MICRO_BATCH_WRITE, StreamRegistry, batch_query
@@ -263,7 +263,7 @@ def _v1_identity(leaf: Any, streams: StreamRegistry | None = None) -> JsonDict:
         fact["format"] = "delta"
         if fact["table"] is None:
             fact["table"] = change_feed_table(relation)
-    elif _is_instance(relation, "org.apache.spark.sql.execution.datasources.HadoopFsRelation"):
+    elif is_instance(relation, "org.apache.spark.sql.execution.datasources.HadoopFsRelation"):
         location = relation.location()
         roots = _split(location.rootPaths().mkString(_SEP))
         fact["paths"] = _stream_source_paths(leaf, roots, streams) or roots
@@ -308,11 +308,6 @@ def _class_name(obj: Any) -> str:
     cls = obj.getClass()
     name = str(cls.getSimpleName())
     return name or str(cls.getSuperclass().getSimpleName())
-
-
-def _is_instance(obj: Any, class_name: str) -> bool:
-    """``obj instanceof class_name`` on the JVM, in one round trip."""
-    return bool(static_method("py4j.reflection.TypeUtil", "isInstanceOf")(class_name, obj))
 
 
 def _format_name(file_format: Any) -> str | None:
